@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Idempotent set-up shared by `npm start`, `npm test` and `npm run bench`:
+# OS packages (apt-get, as root), npm dependencies (npm ci when the lock file
+# changed), then the TypeScript build. A second run does nothing slow.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# OS packages the product and its tests need. Extra names may be passed
+# (the benchmarks ask for their reference tools this way).
+packages=(redis-server libpcap-dev tshark iproute2 "$@")
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "glouglou setup: missing Debian packages: ${missing[*]}" >&2
+    echo "glouglou setup: run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "glouglou setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer once, non-interactively.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies: reinstall only when package-lock.json changed.
+lockhash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.glouglou-lock
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lockhash" ]; then
+  echo "glouglou setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lockhash" > "$stamp"
+fi
+
+# Build: only when a source file is newer than the last build.
+built=dist/.glouglou-built
+if [ ! -f "$built" ] || [ -n "$(find protocol probe relay glougloud viz-client scripts tsconfig.json package-lock.json -newer "$built" -type f -print -quit 2>/dev/null)" ]; then
+  echo "glouglou setup: building" >&2
+  node_modules/.bin/tsc -p tsconfig.json
+  if [ -f viz-client/vite.config.ts ]; then node_modules/.bin/vite build viz-client --logLevel warn; fi
+  touch "$built"
+fi
