@@ -33,49 +33,85 @@ export function formatIPv6(b: Uint8Array, off = 0): string {
 
 /** Parses a dotted quad to an unsigned 32-bit integer, or -1 if it is not one. */
 export function parseIPv4(s: string): number {
-  const parts = s.split('.');
-  if (parts.length !== 4) return -1;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return -1;
-    const v = Number(p);
-    if (v > 255) return -1;
-    n = n * 256 + v;
+  // Hand-rolled: this runs for every address a probe encodes.
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let acc = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 3 || (digits > 0 && part === 0)) return -1; // too long, or a leading zero
+      part = part * 10 + (c - 48);
+      digits++;
+    } else if (c === 46) {
+      if (digits === 0 || part > 255 || dots === 3) return -1;
+      acc = acc * 256 + part;
+      part = 0; digits = 0; dots++;
+    } else return -1;
   }
-  return n;
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return acc * 256 + part;
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
 }
 
 /** Parses IPv6 text (with optional embedded IPv4 tail) into 16 bytes, or null if it is not one. */
 export function parseIPv6(s: string): Uint8Array | null {
-  if (!/^[0-9a-fA-F:.]+$/.test(s) || s.length > 45) return null;
+  const n = s.length;
+  if (n < 2 || n > 45) return null;
+  const words = new Array<number>(8);
+  let count = 0;
+  let gap = -1; // word index where "::" stands
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return null;
+    gap = 0; i = 2;
+    if (i === n) { return new Uint8Array(16); }
+  }
+  while (i < n) {
+    // An IPv4 tail: the rest has a dot.
+    const dot = s.indexOf('.', i);
+    if (dot >= 0 && s.indexOf(':', i) < 0) {
+      const v4 = parseIPv4(s.slice(i));
+      if (v4 < 0 || count > 6) return null;
+      words[count++] = Math.floor(v4 / 65536);
+      words[count++] = v4 & 0xffff;
+      i = n;
+      break;
+    }
+    let v = 0;
+    let d = 0;
+    while (i < n) {
+      const h = hexVal(s.charCodeAt(i));
+      if (h < 0) break;
+      v = v * 16 + h; d++; i++;
+      if (d > 4) return null;
+    }
+    if (d === 0 || count === 8) return null;
+    words[count++] = v;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 58) return null;
+    i++;
+    if (i < n && s.charCodeAt(i) === 58) {
+      if (gap >= 0) return null;
+      gap = count; i++;
+    } else if (i === n) return null; // trailing single colon
+  }
+  if (gap < 0 ? count !== 8 : count > 7) return null;
   const out = new Uint8Array(16);
-  let words: string[];
-  let tailV4 = -1;
-  const lastColon = s.lastIndexOf(':');
-  if (s.indexOf('.') >= 0) {
-    tailV4 = parseIPv4(s.slice(lastColon + 1));
-    if (tailV4 < 0) return null;
-    s = s.slice(0, lastColon + 1) + '0:0';
-  }
-  const dbl = s.indexOf('::');
-  if (dbl >= 0) {
-    if (s.indexOf('::', dbl + 1) >= 0) return null;
-    const left = s.slice(0, dbl) ? s.slice(0, dbl).split(':') : [];
-    const right = s.slice(dbl + 2) ? s.slice(dbl + 2).split(':') : [];
-    if (left.length + right.length > 7) return null;
-    words = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  } else {
-    words = s.split(':');
-    if (words.length !== 8) return null;
-  }
-  for (let i = 0; i < 8; i++) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(words[i])) return null;
-    const v = parseInt(words[i], 16);
-    out[2 * i] = v >> 8;
-    out[2 * i + 1] = v & 255;
-  }
-  if (tailV4 >= 0) {
-    out[12] = tailV4 >>> 24; out[13] = (tailV4 >>> 16) & 255; out[14] = (tailV4 >>> 8) & 255; out[15] = tailV4 & 255;
+  const tail = gap < 0 ? 0 : count - gap;
+  for (let k = 0; k < count; k++) {
+    const pos = gap >= 0 && k >= gap ? 8 - tail + (k - gap) : k;
+    out[2 * pos] = words[k] >>> 8;
+    out[2 * pos + 1] = words[k] & 255;
   }
   return out;
 }
