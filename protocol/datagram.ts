@@ -66,23 +66,30 @@ const decoder = buildPayloadDecoder(MODULES);
  * skipped by their length and counted, unless `strict`. Never throws.
  */
 export function decodeMessages(payload: Uint8Array, strict = false): Result<{ messages: Message[]; skipped: number }> {
-  // Framing first, so that a body's own layout is only read inside its declared length.
+  const n = payload.length;
+  if (n === 0) return { ok: true, messages: [], skipped: 0 };
+  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  return decodeFast(buf, strict) ?? decodeInOrder(buf, strict);
+}
+
+/**
+ * The fast path: framing walk, one binary-parser pass over the whole payload,
+ * then the generated validators. Returns null on any error, leaving it to
+ * decodeInOrder() to name the first one exactly.
+ */
+function decodeFast(payload: Buffer, strict: boolean): Result<{ messages: Message[]; skipped: number }> | null {
   const n = payload.length;
   let o = 0;
   while (o < n) {
-    if (n - o < 4) return fail(ErrorCode.TRUNCATED, 'message header cut short', o);
-    const len = (payload[o + 2] << 8) | payload[o + 3];
-    if (len > n - o - 4) return fail(ErrorCode.TRUNCATED, `message of ${len} bytes, ${n - o - 4} left`, o);
-    o += 4 + len;
+    if (n - o < 4) return null;
+    o += 4 + ((payload[o + 2] << 8) | payload[o + 3]);
   }
-  if (n === 0) return { ok: true, messages: [], skipped: 0 };
-  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  if (o !== n) return null;
   let parsed: Message[];
   try {
-    parsed = decoder.parse(buf).messages;
+    parsed = decoder.parse(payload).messages;
   } catch {
-    // Framing was complete, so reading past the end means a body overran its length.
-    return fail(ErrorCode.LENGTH_MISMATCH, 'a message body is shorter than its fields');
+    return null;
   }
   // Module, type and length come from the bytes, not the parsed objects: reading
   // them from objects of many shapes is what makes a decoder slow.
@@ -95,21 +102,55 @@ export function decodeMessages(payload: Uint8Array, strict = false): Result<{ me
     const len = (payload[start + 2] << 8) | payload[start + 3];
     const info = decoder.knownModule[mod] ? decoder.info[mod][type] : undefined;
     if (info === undefined) {
-      if (strict) {
-        return decoder.knownModule[mod]
-          ? fail(ErrorCode.UNKNOWN_TYPE, `unknown type ${type} of module ${mod}`, start)
-          : fail(ErrorCode.UNKNOWN_MODULE, `unknown module ${mod}`, start);
-      }
+      if (strict) return null;
       skipped++;
       if (kept === null) kept = parsed.slice(0, i);
     } else {
-      const err = info.validate(parsed[i], start, len);
-      if (err) return err;
-      if (kept !== null) kept.push(parsed[i]);
+      const m = parsed[i];
+      if (info.validate(m, (m._end as number) - start - 4, len, start) !== null) return null;
+      if (kept !== null) kept.push(m);
     }
     start += 4 + len;
   }
   return { ok: true, messages: kept ?? parsed, skipped };
+}
+
+/** The slow path: one message at a time, so the error reported is the first one in the payload. */
+function decodeInOrder(payload: Buffer, strict: boolean): Result<{ messages: Message[]; skipped: number }> {
+  const n = payload.length;
+  const messages: Message[] = [];
+  let skipped = 0;
+  for (let o = 0; o < n;) {
+    if (n - o < 4) return fail(ErrorCode.TRUNCATED, 'message header cut short', o);
+    const mod = payload[o];
+    const type = payload[o + 1];
+    const len = (payload[o + 2] << 8) | payload[o + 3];
+    if (len > n - o - 4) return fail(ErrorCode.TRUNCATED, `message of ${len} bytes, ${n - o - 4} left`, o);
+    const info = decoder.knownModule[mod] ? decoder.info[mod][type] : undefined;
+    if (info === undefined) {
+      if (strict) {
+        return decoder.knownModule[mod]
+          ? fail(ErrorCode.UNKNOWN_TYPE, `unknown type ${type} of module ${mod}`, o)
+          : fail(ErrorCode.UNKNOWN_MODULE, `unknown module ${mod}`, o);
+      }
+      skipped++;
+    } else {
+      let m: Message;
+      try {
+        m = info.parseBody(payload.subarray(o + 4, o + 4 + len));
+      } catch {
+        return fail(ErrorCode.LENGTH_MISMATCH, `${info.spec.name}: body of ${len} bytes is shorter than its fields`, o);
+      }
+      const err = info.validate(m, m._end as number, len, o);
+      if (err) return err;
+      m.module = mod;
+      m.type = type;
+      messages.push(m);
+    }
+    o += 4 + len;
+  }
+  // Reached only when the fast path failed; getting here means it failed on something this path accepts.
+  return { ok: true, messages, skipped };
 }
 
 /** Decodes a plain (unsealed) datagram: header, then messages. Never throws. */
@@ -205,7 +246,7 @@ export class DatagramPacker {
       this.count = 1;
       return full;
     }
-    if (end > this.limit) throw new RangeError(`message of ${end} bytes exceeds the datagram limit ${this.limit}`);
+    // A message larger than the limit on its own is not dropped: it travels alone, in a larger datagram.
     this.used = end;
     this.count++;
     return null;

@@ -10,7 +10,12 @@ import type { Field, MessageSpec, ModuleSpec } from './fields.js';
  * UTF-8, declared length == consumed length).
  */
 
-/** A decoded message: framing (`module`, `type`, `length`) and the table's fields by name. */
+/**
+ * A decoded message: `module`, `type` and the table's fields by name. Objects
+ * straight from the parser also carry its framing helpers (`length`, `_end`,
+ * `<field>_len`, `<field>_count`, `<field>_hi`); stripping them would cost an
+ * extra object per message on the hot path, so consumers read fields by name.
+ */
 export interface Message {
   module: number;
   type: number;
@@ -20,7 +25,8 @@ export interface Message {
 // Markers a formatter returns instead of a value, so the validator can report a precise code.
 const BAD_UTF8 = Symbol('bad-utf8');
 const OUT_OF_RANGE = Symbol('out-of-range');
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string, or re-encoding would change the bytes.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decodeUtf8(b: Buffer): string | symbol {
   // Pure-ASCII fast path: most names are ASCII.
@@ -90,7 +96,7 @@ function addFields(p: Parser, fields: readonly Field[], family: 4 | 6 | 0): Pars
 }
 
 /** Checks one parsed message that started at `start` with declared body length `len`. */
-type Validator = (m: Record<string, unknown>, start: number, len: number) => DecodeError | null;
+type Validator = (m: Record<string, unknown>, consumed: number, len: number, start: number) => DecodeError | null;
 
 function intRange(kind: string): [number, number] {
   switch (kind) {
@@ -111,7 +117,7 @@ function buildValidator(fields: readonly Field[], where: string): Validator {
   if (fields.some((f) => f.kind === 'family')) {
     code.push(`if (m.family !== 4 && m.family !== 6) return fail(${JSON.stringify(ErrorCode.BAD_FAMILY)}, '${where}: address family ' + m.family, start);`);
   }
-  code.push(`if (m._end - start - 4 !== len) return fail(${JSON.stringify(ErrorCode.LENGTH_MISMATCH)}, '${where}: length ' + len + ', fields take ' + (m._end - start - 4), start);`);
+  code.push(`if (consumed !== len) return fail(${JSON.stringify(ErrorCode.LENGTH_MISMATCH)}, '${where}: length ' + len + ', fields take ' + consumed, start);`);
   const consts: unknown[] = [];
   const failWith = (code: string, detail: string) => {
     consts.push(detail);
@@ -151,11 +157,17 @@ function buildValidator(fields: readonly Field[], where: string): Validator {
     }
   };
   emit(fields, 'm', where, 0);
-  return new Function('fail', 'D', `return function (m, start, len) { let v; ${code.join('\n')} return null; };`)(fail, consts) as Validator;
+  return new Function('fail', 'D', `return function (m, consumed, len, start) { let v; ${code.join('\n')} return null; };`)(fail, consts) as Validator;
 }
 
 /** What the payload decoder knows of one message type. */
-export interface MessageInfo { spec: MessageSpec; module: ModuleSpec; validate: Validator }
+export interface MessageInfo {
+  spec: MessageSpec;
+  module: ModuleSpec;
+  validate: Validator;
+  /** Parses this message's body alone (the slow path that pins down the first error exactly). */
+  parseBody: (body: Buffer) => Message;
+}
 
 /** A payload decoder built from a set of module tables. */
 export interface PayloadDecoder {
@@ -176,9 +188,11 @@ export function buildPayloadDecoder(modules: readonly ModuleSpec[]): PayloadDeco
     knownModule[mod.id] = true;
     for (const msg of mod.messages) {
       typeChoices[msg.type] = addFields(new Parser(), msg.fields, 0);
+      const body = addFields(new Parser(), msg.fields, 0).saveOffset('_end');
       info[mod.id][msg.type] = {
         spec: msg, module: mod,
         validate: buildValidator(msg.fields, msg.name),
+        parseBody: (b) => body.parse(b) as Message,
       };
     }
     moduleChoices[mod.id] = new Parser().choice({ tag: 'type', choices: typeChoices, defaultChoice: skip() });

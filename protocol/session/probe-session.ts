@@ -4,7 +4,7 @@ import { Msg } from '../messages.js';
 import { SessionCode, type SealMode, type SessionCodeValue } from './codes.js';
 import { authMac, authResMac, deriveKeys, MAC_SIZE, macEqual, type SessionKeys } from './crypto.js';
 import { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './replay-window.js';
-import { openSealed, sealDatagram, sealFlags } from './seal.js';
+import { openSealed, sealDatagram } from './seal.js';
 import { AuthStatus, commonVersion, plainDatagram, readPlain, singleBody, sortTraffic, toMicrodegrees, type CloseReason, type Site, type VersionRange } from './session-messages.js';
 
 /** Probe-side session settings; everything but identity has a default. */
@@ -257,11 +257,7 @@ export class ProbeSession {
     if (this.st !== 'established' || this.keys === null || h.session_id !== this.id) {
       return this.ignore(SessionCode.UNKNOWN_SESSION, `sealed datagram for session ${h.session_id}`);
     }
-    if (h.flags !== sealFlags(this.granted)) {
-      this.counters.authFailures++;
-      return this.ignore(SessionCode.AUTH_FAILED, 'sealed in the wrong mode');
-    }
-    const opened = openSealed(datagram, h, this.keys.s2p);
+    const opened = openSealed(datagram, h, this.keys.s2p, this.granted);
     if (!opened.ok) {
       this.counters.authFailures++;
       return this.ignore(opened.code, opened.detail);

@@ -58,11 +58,14 @@ export function sealDatagram(header: DatagramHeader, payload: Uint8Array, key: U
 /**
  * Opens a sealed datagram whose header was already decoded (servers look the
  * session up by header first). Fails with GG_ERR_AUTH_FAILED when the datagram
- * is not sealed, too short for the tag, or does not authenticate. Never throws
- * on input bytes. An integrity-mode payload is a view into `datagram`.
+ * is not sealed, is sealed in another mode than the session's `mode` (when
+ * given: a session never accepts a downgrade, nor an upgrade), is too short for
+ * the tag, or does not authenticate. Never throws on input bytes. An
+ * integrity-mode payload is a view into `datagram`.
  */
-export function openSealed(datagram: Uint8Array, header: DatagramHeader, key: Uint8Array): Result<{ header: DatagramHeader; payload: Buffer }> {
+export function openSealed(datagram: Uint8Array, header: DatagramHeader, key: Uint8Array, mode?: SealMode): Result<{ header: DatagramHeader; payload: Buffer }> {
   if ((header.flags & Flags.SEALED) === 0) return fail(ErrorCode.AUTH_FAILED, 'datagram is not sealed', 3);
+  if (mode !== undefined && header.flags !== sealFlags(mode)) return fail(ErrorCode.AUTH_FAILED, `datagram is not sealed in ${mode} mode`, 3);
   const end = datagram.length - TAG_SIZE;
   if (end < HEADER_SIZE) return fail(ErrorCode.AUTH_FAILED, 'sealed datagram shorter than its tag', HEADER_SIZE);
   const buf = Buffer.isBuffer(datagram) ? datagram : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.length);
@@ -85,8 +88,8 @@ export function openSealed(datagram: Uint8Array, header: DatagramHeader, key: Ui
 }
 
 /** Decodes the header and opens the datagram: header errors keep their codes, sealing errors are GG_ERR_AUTH_FAILED. */
-export function openDatagram(datagram: Uint8Array, key: Uint8Array): Result<{ header: DatagramHeader; payload: Buffer }> {
+export function openDatagram(datagram: Uint8Array, key: Uint8Array, mode?: SealMode): Result<{ header: DatagramHeader; payload: Buffer }> {
   const h = decodeHeader(datagram);
   if (!h.ok) return h;
-  return openSealed(datagram, h.header, key);
+  return openSealed(datagram, h.header, key, mode);
 }

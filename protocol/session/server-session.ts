@@ -3,7 +3,7 @@ import { Msg } from '../messages.js';
 import { refuse, SessionCode, type SealMode, type SessionError } from './codes.js';
 import type { SessionKeys } from './crypto.js';
 import { ReplayWindow } from './replay-window.js';
-import { openSealed, sealDatagram, sealFlags } from './seal.js';
+import { openSealed, sealDatagram } from './seal.js';
 import { sortTraffic, type CloseReason, type Site } from './session-messages.js';
 
 /** Per-session counters, for stats and metrics. */
@@ -64,7 +64,6 @@ export class ServerSession {
   readonly authResDatagram: Buffer;
   private readonly keys: SessionKeys;
   private readonly window: ReplayWindow;
-  private readonly flags: number;
   private sendSeq = 0;
 
   constructor(init: SessionInit) {
@@ -77,7 +76,6 @@ export class ServerSession {
     this.authBody = init.authBody;
     this.authResDatagram = init.authResDatagram;
     this.window = new ReplayWindow(init.replayWindow);
-    this.flags = sealFlags(init.mode);
     this.establishedAt = init.now;
     this.lastSeen = init.now;
   }
@@ -91,12 +89,7 @@ export class ServerSession {
 
   /** Opens, replay-checks and decodes a sealed datagram whose header names this session. Never throws on input. */
   receive(datagram: Uint8Array, h: DatagramHeader, now: number): SealedOutcome {
-    // The mode is fixed at the handshake; a datagram in the other mode is forged or confused.
-    if (h.flags !== this.flags) {
-      this.counters.authFailures++;
-      return refuse(SessionCode.AUTH_FAILED, `session ${this.id} is in ${this.mode} mode`);
-    }
-    const opened = openSealed(datagram, h, this.keys.p2s);
+    const opened = openSealed(datagram, h, this.keys.p2s, this.mode);
     if (!opened.ok) {
       this.counters.authFailures++;
       return opened;
