@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * glougloud's configuration: interface, defaults, validation with exact
+ * messages, and resolution (defaults ← file ← command line). Every limit the
+ * daemon enforces is named here.
+ */
+
+/** Where a probe stands, used for addresses that cannot be located (private, loopback, ...). */
+export interface Site { lat: number; lng: number; name: string }
+
+export interface GlougloudConfig {
+  /** Unprivileged account the children run as when started as root. */
+  user: string;
+  runtimeDir: string;
+  stateDir: string;
+  probes: {
+    listen: string;
+    port: number;
+    /** One file per probe id; its content is the secret. */
+    dir: string;
+    sessionTimeoutMs: number;
+    maxSessions: number;
+    maxPendingHandshakes: number;
+    /** Handshakes allowed per source address per second (token bucket, burst = 2x). */
+    handshakeRate: number;
+    /** Receive buffer requested from the kernel (the kernel doubles it). */
+    recvBufferBytes: number;
+  };
+  viz: { listen: string; port: number };
+  redis: {
+    /** redis://host:port or unix:///path of an existing Redis; null = embedded. */
+    url: string | null;
+    /** RDB snapshot schedule of the embedded Redis ("" = no persistence). */
+    save: string;
+    /** Flushes kept while Redis is unreachable before they are dropped and counted. */
+    maxPendingFlushes: number;
+  };
+  /** Ingest flush period: events are aggregated in memory and written as one pipeline per tick. */
+  tickMs: number;
+  /** Seconds idle elements live in Redis. */
+  ttl: { conn: number; node: number; link: number; path: number };
+  /** Fallback site per probe id, for probes that do not send theirs. */
+  sites: Record<string, Site>;
+  /** Where each viz or stats log line goes is not configured: logs go to stderr. */
+}
+
+/** Defaults for a system service started as root. */
+export function defaultConfig(root: boolean): GlougloudConfig {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const userBase = process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'glougloud') : join(tmpdir(), `glougloud-${uid}`);
+  return {
+    user: '_glougloud',
+    runtimeDir: root ? '/run/glougloud' : userBase,
+    stateDir: root ? '/var/lib/glougloud' : join(userBase, 'state'),
+    probes: {
+      listen: '127.0.0.1', port: 4430, dir: root ? '/var/lib/glougloud/probes' : join(userBase, 'probes'),
+      sessionTimeoutMs: 60_000, maxSessions: 10_000, maxPendingHandshakes: 1024, handshakeRate: 5,
+      recvBufferBytes: 8 * 1024 * 1024,
+    },
+    viz: { listen: '127.0.0.1', port: 4431 },
+    redis: { url: null, save: '900 1 300 100', maxPendingFlushes: 200 },
+    tickMs: 100,
+    ttl: { conn: 120, node: 300, link: 300, path: 600 },
+    sites: {},
+  };
+}
+
+type Check = { ok: true } | { ok: false; error: string };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Merges `patch` (parsed from a file) into `base`, refusing unknown keys and
+ * values of the wrong type, with the dotted path of the offending key.
+ */
+function merge(base: Record<string, unknown>, patch: unknown, path: string): Check {
+  if (!isObject(patch)) return { ok: false, error: `${path || 'configuration'}: expected an object` };
+  for (const [k, v] of Object.entries(patch)) {
+    const at = path ? `${path}.${k}` : k;
+    if (!(k in base)) return { ok: false, error: `${at}: unknown setting` };
+    const cur = base[k];
+    if (k === 'sites') { base[k] = v; continue; }
+    if (isObject(cur)) {
+      const r = merge(cur, v, at);
+      if (!r.ok) return r;
+    } else if (cur === null || typeof cur === typeof v || (k === 'url' && (v === null || typeof v === 'string'))) {
+      base[k] = v;
+    } else {
+      return { ok: false, error: `${at}: expected ${cur === null ? 'a string or null' : `a ${typeof cur}`}, got ${JSON.stringify(v)}` };
+    }
+  }
+  return { ok: true };
+}
+
+const PORT = (v: number) => Number.isInteger(v) && v >= 1 && v <= 65535;
+
+/** Validates a resolved configuration; the first problem found is reported with its key. */
+export function validateConfig(c: GlougloudConfig): Check {
+  const bad = (key: string, why: string): Check => ({ ok: false, error: `${key}: ${why}` });
+  if (!PORT(c.probes.port)) return bad('probes.port', `must be 1-65535, got ${c.probes.port}`);
+  if (!PORT(c.viz.port)) return bad('viz.port', `must be 1-65535, got ${c.viz.port}`);
+  if (c.probes.listen === c.viz.listen && c.probes.port === c.viz.port) return bad('viz.port', 'same address and port as probes');
+  if (!(c.tickMs >= 10 && c.tickMs <= 10_000)) return bad('tickMs', `must be 10-10000, got ${c.tickMs}`);
+  for (const k of ['conn', 'node', 'link', 'path'] as const) {
+    if (!(Number.isInteger(c.ttl[k]) && c.ttl[k] >= 1)) return bad(`ttl.${k}`, `must be a whole number of seconds ≥ 1, got ${c.ttl[k]}`);
+  }
+  if (!(c.probes.sessionTimeoutMs >= 1000)) return bad('probes.sessionTimeoutMs', 'must be ≥ 1000');
+  if (!(Number.isInteger(c.probes.maxSessions) && c.probes.maxSessions >= 1)) return bad('probes.maxSessions', 'must be ≥ 1');
+  if (!(c.probes.handshakeRate > 0)) return bad('probes.handshakeRate', 'must be > 0');
+  if (c.redis.url !== null && !/^(redis|rediss|unix):\/\//.test(c.redis.url)) {
+    return bad('redis.url', `must start with redis://, rediss:// or unix://, got ${JSON.stringify(c.redis.url)}`);
+  }
+  if (c.redis.save !== '' && !/^(\d+ \d+)( \d+ \d+)*$/.test(c.redis.save)) return bad('redis.save', 'must be pairs of "SECONDS CHANGES", or ""');
+  if (!/^[a-z_][a-z0-9_-]*$/i.test(c.user)) return bad('user', `not a user name: ${JSON.stringify(c.user)}`);
+  for (const [id, s] of Object.entries(c.sites)) {
+    if (!/^\d+$/.test(id)) return bad(`sites.${id}`, 'keys are probe ids');
+    if (!isObject(s) || typeof s.lat !== 'number' || typeof s.lng !== 'number' || Math.abs(s.lat) > 90 || Math.abs(s.lng) > 180) {
+      return bad(`sites.${id}`, 'expected { "lat": -90..90, "lng": -180..180, "name": "..." }');
+    }
+  }
+  return { ok: true };
+}
+
+/** Command-line settings that override the file. */
+export interface ConfigOverrides {
+  probesListen?: string; probesPort?: string; vizListen?: string; vizPort?: string;
+  redis?: string; user?: string; probesDir?: string; stateDir?: string; runtimeDir?: string;
+}
+
+/** Resolves defaults ← file ← command line, then validates. */
+export function resolveConfig(root: boolean, file: string | undefined, o: ConfigOverrides): { ok: true; config: GlougloudConfig } | { ok: false; error: string } {
+  const c = defaultConfig(root);
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      return { ok: false, error: `${file}: ${(e as Error).message}` };
+    }
+    const m = merge(c as unknown as Record<string, unknown>, parsed, '');
+    if (!m.ok) return { ok: false, error: `${file}: ${m.error}` };
+  }
+  const num = (v: string | undefined, name: string): number | undefined | string => {
+    if (v === undefined) return undefined;
+    return /^\d+$/.test(v) ? Number(v) : `${name}: not a port number: ${v}`;
+  };
+  for (const [v, name, set] of [
+    [o.probesPort, '-p', (n: number) => { c.probes.port = n; }],
+    [o.vizPort, '-P', (n: number) => { c.viz.port = n; }],
+  ] as const) {
+    const n = num(v, name);
+    if (typeof n === 'string') return { ok: false, error: n };
+    if (n !== undefined) set(n);
+  }
+  if (o.probesListen) c.probes.listen = o.probesListen;
+  if (o.vizListen) c.viz.listen = o.vizListen;
+  if (o.redis) c.redis.url = o.redis;
+  if (o.user) c.user = o.user;
+  if (o.probesDir) c.probes.dir = o.probesDir;
+  if (o.stateDir) c.stateDir = o.stateDir;
+  if (o.runtimeDir) c.runtimeDir = o.runtimeDir;
+  const v = validateConfig(c);
+  return v.ok ? { ok: true, config: c } : v;
+}

@@ -1,0 +1,48 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSecretFile } from '../../protocol/edge/secret-file.js';
+
+/** Outcome of loading the probe secrets directory. */
+export interface SecretsLoad { loaded: number; refused: { file: string; error: string }[] }
+
+/**
+ * Probe secrets: one file per probe id in a directory, the file's content
+ * being the secret. Files readable by group or others are refused. Reloaded
+ * whole on SIGHUP: a probe whose file disappeared can no longer authenticate.
+ */
+export class ProbeSecrets {
+  private secrets = new Map<number, Buffer>();
+
+  constructor(private readonly dir: string) {}
+
+  /** (Re)reads the directory; the old set stays in force if the directory cannot be read. */
+  load(): { ok: true; result: SecretsLoad } | { ok: false; error: string } {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      return { ok: false, error: `cannot read probe secrets directory ${this.dir}: ${(e as NodeJS.ErrnoException).code}` };
+    }
+    const next = new Map<number, Buffer>();
+    const refused: SecretsLoad['refused'] = [];
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      if (!/^\d{1,10}$/.test(name) || Number(name) < 1 || Number(name) > 0xffffffff) {
+        refused.push({ file: name, error: 'file name is not a probe id (1 to 4294967295)' });
+        continue;
+      }
+      const r = readSecretFile(join(this.dir, name));
+      if (r.ok) next.set(Number(name), r.secret);
+      else refused.push({ file: name, error: r.error });
+    }
+    this.secrets = next;
+    return { ok: true, result: { loaded: next.size, refused } };
+  }
+
+  /** The secret of a probe, if it has one. */
+  secretFor(probeId: number): Buffer | undefined {
+    return this.secrets.get(probeId);
+  }
+
+  get size(): number { return this.secrets.size; }
+}

@@ -1,0 +1,46 @@
+import type { ServerSession, SessionCounters } from '../../protocol/session/server-sessions.js';
+import { probeKey } from '../store/keys.js';
+
+/** Server-wide ingest counters, exposed in logs and (later) metrics. */
+export interface IngestCounters {
+  datagrams: number;
+  bytes: number;
+  messages: number;
+  dropped: number;
+  skippedMessages: number;
+  unknownModule: number;
+  drops: Record<string, number>;
+}
+
+/** How long a probe's stats hash outlives the probe's last datagram. */
+export const PROBE_STATS_TTL_S = 86_400;
+
+const COUNTER_FIELDS: (keyof SessionCounters)[] = [
+  'datagrams', 'messages', 'bytes', 'lost', 'reordered', 'replays', 'authFailures', 'decodeErrors', 'skipped',
+];
+
+/** Snake_case Redis field names of the session counters. */
+const FIELD_NAMES: Record<keyof SessionCounters, string> = {
+  datagrams: 'datagrams', messages: 'messages', bytes: 'bytes', lost: 'lost', reordered: 'reordered',
+  replays: 'replays', authFailures: 'auth_failures', decodeErrors: 'decode_errors', skipped: 'skipped',
+};
+
+/**
+ * Commands that write one probe's health into `gg:0:probe:<id>`: its current
+ * session's counters plus the totals of its earlier sessions, so a probe that
+ * restarts keeps its history.
+ */
+export function probeStatsCommands(s: ServerSession, now: number, earlier?: SessionCounters): string[][] {
+  const key = probeKey(s.probeId);
+  const hset = ['HSET', key,
+    'session', String(s.id), 'established_at', String(s.establishedAt), 'last_seen', String(s.lastSeen),
+    'site_name', s.site.name, 'site_lat', String(s.site.lat), 'site_lng', String(s.site.lng),
+    'mode', s.mode, 'version', String(s.version), 'updated', String(now)];
+  for (const f of COUNTER_FIELDS) hset.push(FIELD_NAMES[f], String(s.counters[f] + (earlier?.[f] ?? 0)));
+  return [hset, ['EXPIRE', key, String(PROBE_STATS_TTL_S)]];
+}
+
+/** Adds a finished session's counters into a probe's running totals. */
+export function accumulate(into: SessionCounters, from: SessionCounters): void {
+  for (const f of COUNTER_FIELDS) into[f] += from[f];
+}

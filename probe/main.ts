@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { formatHelp, parseArgs } from '../protocol/edge/cli.js';
+import { createLogger } from '../protocol/edge/log.js';
+import { dropPrivileges, firstAccount, isRoot } from '../protocol/edge/privileges.js';
+import { readSecretFile } from '../protocol/edge/secret-file.js';
+import { CountingSink } from './events/counting-sink.js';
+import { MessageSink } from './events/message-sink.js';
+import { NdjsonSink } from './events/ndjson-sink.js';
+import type { EventSink } from './events/sink.js';
+import { TeeSink } from './events/tee-sink.js';
+import { PROBE_ABOUT, PROBE_OPTIONS, PROBE_SYNOPSIS } from './options.js';
+import { PacketPipeline } from './pipeline.js';
+import { resolveProbeConfig } from './probe-config.js';
+import { Simulator } from './simulate/simulator.js';
+import { pickWorldHosts } from './simulate/world-hosts.js';
+import { runFile } from './sources/file-source.js';
+import { listInterfaces, openLive, type LiveCapture } from './sources/live-source.js';
+import { Uplink } from './uplink/uplink.js';
+
+function fail(msg: string, code = 2): number {
+  process.stderr.write(`ggprobe: ${msg}\n`);
+  return code;
+}
+
+async function main(): Promise<number> {
+  const parsed = parseArgs(process.argv.slice(2), PROBE_OPTIONS);
+  if (!parsed.ok) return fail(parsed.error);
+  let values = parsed.args.values;
+  if (values.help) { process.stdout.write(formatHelp(PROBE_SYNOPSIS, PROBE_ABOUT, PROBE_OPTIONS)); return 0; }
+  if (values.listInterfaces) {
+    try { process.stdout.write(listInterfaces().join('\n') + '\n'); return 0; } catch (e) { return fail((e as Error).message, 1); }
+  }
+  if (parsed.args.positional.length) return fail(`unexpected argument ${parsed.args.positional[0]}`);
+  if (typeof values.config === 'string') {
+    try {
+      values = { ...JSON.parse(readFileSync(values.config, 'utf8')), ...values };
+    } catch (e) { return fail(`${values.config}: ${(e as Error).message}`); }
+  }
+  const cfg = resolveProbeConfig(values);
+  if (!cfg.ok) return fail(cfg.error);
+  const c = cfg.config;
+  if (values.check) { process.stdout.write('configuration OK\n'); return 0; }
+  const log = createLogger('ggprobe', c.verbose);
+
+  // Privileged setup: the capture and the secret, nothing else.
+  let live: LiveCapture | null = null;
+  if (c.source.kind === 'live') {
+    const own = c.server ? ` and not (udp and port ${c.server.port} and host ${c.server.host})` : '';
+    const filter = c.source.filter ? `(${c.source.filter})${own}` : own.replace(/^ and /, '');
+    const opened = openLive(c.source.device, filter);
+    if (!opened.ok) return fail(opened.error, 1);
+    live = opened.capture;
+  }
+  let secret: Buffer | null = null;
+  if (c.server) {
+    const s = readSecretFile(c.server.secretFile);
+    if (!s.ok) return fail(s.error);
+    secret = s.secret;
+  }
+  if (isRoot()) {
+    if (c.noDropPriv) log.warn('keeping root (--no-droppriv)');
+    else {
+      const acc = firstAccount(c.user ? [c.user] : ['_ggprobe', 'nobody']);
+      if (!acc.ok) return fail(acc.error, 1);
+      const d = dropPrivileges(acc.account);
+      if (!d.ok) return fail(d.error, 1);
+      log.info({ user: acc.account.name }, 'privileges dropped');
+    }
+  }
+
+  // Outputs.
+  const sinks: EventSink[] = [];
+  const counts = new CountingSink();
+  sinks.push(counts);
+  let ndjson: NdjsonSink | null = null;
+  if (c.print) { ndjson = new NdjsonSink(process.stdout); sinks.push(ndjson); }
+  let uplink: Uplink | null = null;
+  if (c.server && secret) {
+    uplink = new Uplink({ host: c.server.host, port: c.server.port, probeId: c.server.id, secret, site: c.site, mode: c.mode, log });
+    const u = uplink;
+    const started = await u.start();
+    if (!started.ok) return fail(started.error, 1);
+    sinks.push(new MessageSink((m) => u.send(m)));
+  }
+  const sink = sinks.length === 1 ? sinks[0] : new TeeSink(sinks);
+
+  let stopping = false;
+  let stopLive: (() => void) | null = null;
+  const stop = (): void => { stopping = true; stopLive?.(); };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  const t0 = Date.now();
+  let summaryPackets = 0;
+  let summaryBytes = 0;
+  let summarySkipped = 0;
+  let exitCode = 0;
+  if (c.source.kind === 'simulate') {
+    const world = pickWorldHosts(160, c.source.seed);
+    const sim = new Simulator(world, sink, { rate: c.source.rate, seed: c.source.seed, dataIntervalUs: c.dataIntervalUs });
+    log.info({ hosts: world.length, countries: new Set(world.map((h) => h.country)).size, rate: c.source.rate }, 'simulating');
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (stopping) { clearInterval(timer); sim.finish(Date.now() * 1000); resolve(); return; }
+        sim.step(Date.now() * 1000);
+      }, 50);
+    });
+  } else {
+    const pipeline = new PacketPipeline(sink, { track: { maxConns: c.maxConns, dataIntervalUs: c.dataIntervalUs } });
+    if (c.source.kind === 'file') {
+      const out = process.stdout;
+      const r = await runFile({
+        path: c.source.path, realtime: c.source.realtime, loop: c.source.loop,
+        drain: () => (ndjson && out.writableLength > 4 * 1024 * 1024 ? new Promise<void>((res) => out.once('drain', () => res())) : null),
+      }, pipeline, () => stopping);
+      pipeline.finish();
+      if (!r.ok) {
+        process.stderr.write(`ggprobe: ${c.source.path}: ${r.error.detail}\n`);
+        exitCode = 1;
+      }
+    } else if (live) {
+      const cap = live;
+      cap.start(pipeline);
+      const idle = setInterval(() => pipeline.advance(Math.round((performance.timeOrigin + performance.now()) * 1000)), 100);
+      log.info({ interface: c.source.kind === 'live' ? c.source.device : '' }, 'capturing');
+      await new Promise<void>((resolve) => { stopLive = resolve; });
+      clearInterval(idle);
+      cap.close();
+      pipeline.finish(Math.round((performance.timeOrigin + performance.now()) * 1000));
+    }
+    summaryPackets = pipeline.stats.packets;
+    summaryBytes = pipeline.stats.bytes;
+    summarySkipped = pipeline.stats.skipped;
+  }
+  sink.flush();
+  if (uplink) await uplink.close();
+  const elapsed = (Date.now() - t0) / 1000;
+  const events = counts.newconns + counts.datas + counts.delconns + counts.names + counts.traces;
+  process.stderr.write(`ggprobe: ${summaryPackets} packets, ${summaryBytes} bytes, ${summarySkipped} skipped, ${counts.newconns} connections, ${events} events` +
+    ` (${counts.datas} data, ${counts.names} names, ${counts.traces} traces), ${elapsed.toFixed(3)} s, ${Math.round(summaryPackets / Math.max(elapsed, 1e-6))} packets/s` +
+    (uplink ? `, sent ${uplink.counters.datagrams} datagrams, dropped ${uplink.counters.dropped}` : '') + '\n');
+  await new Promise<void>((r) => (process.stdout.writableLength ? process.stdout.once('drain', () => r()) : r()));
+  return exitCode;
+}
+
+main().then((code) => process.exit(code), (e: Error) => {
+  process.stderr.write(`ggprobe: ${e.stack ?? e.message}\n`);
+  process.exit(1);
+});

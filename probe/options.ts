@@ -1,0 +1,34 @@
+import { COMMON_OPTIONS, type OptionSpec } from '../protocol/edge/cli.js';
+
+/**
+ * ggprobe's command line. Like tcpdump, -f is the capture filter here and
+ * -r the file to read; the configuration file is --config.
+ */
+export const PROBE_OPTIONS: OptionSpec[] = [
+  ...COMMON_OPTIONS.filter((o) => o.key !== 'config'),
+  { key: 'config', long: '--config', value: 'FILE', doc: 'Configuration file (JSON: the long option names as keys).' },
+  { key: 'interface', short: '-i', value: 'IFACE', doc: 'Capture live on this interface (needs root; privileges are dropped once it is open).' },
+  { key: 'filter', short: '-f', value: 'BPF', doc: 'Capture filter, in tcpdump syntax.' },
+  { key: 'listInterfaces', short: '-D', doc: 'List the interfaces a live capture can use, and exit.' },
+  { key: 'read', short: '-r', value: 'FILE', doc: 'Read a pcap or pcapng capture file.' },
+  { key: 'realtime', long: '--realtime', value: 'FACTOR', optionalNumber: true, doc: 'With -r: replay at capture speed, or FACTOR times it.' },
+  { key: 'loop', long: '--loop', doc: 'With -r: start again at the end of the file, forever.' },
+  { key: 'simulate', long: '--simulate', doc: 'Generate plausible traffic among hosts around the world.' },
+  { key: 'rate', long: '--rate', value: 'EVENTS_PER_S', doc: 'With --simulate: events per second to generate (default 2000).' },
+  { key: 'seed', long: '--seed', value: 'N', doc: 'With --simulate: random seed (default 1).' },
+  { key: 'server', short: '-s', value: 'HOST[:PORT]', doc: 'Send events to glougloud or a relay (port 4430 by default).' },
+  { key: 'id', long: '--id', value: 'N', doc: 'This probe\'s id, as configured on the server.' },
+  { key: 'secretFile', long: '--secret-file', value: 'FILE', doc: 'File holding this probe\'s secret (mode 600; never on the command line).' },
+  { key: 'siteLat', long: '--site-lat', value: 'DEG', doc: 'Latitude of the probe\'s site (private addresses are shown there).' },
+  { key: 'siteLng', long: '--site-lng', value: 'DEG', doc: 'Longitude of the probe\'s site.' },
+  { key: 'siteName', long: '--site-name', value: 'NAME', doc: 'Name of the probe\'s site.' },
+  { key: 'integrity', long: '--integrity-only', doc: 'Authenticate but do not encrypt (debugging with tshark only).' },
+  { key: 'print', long: '--print', doc: 'Write events as NDJSON on stdout (alone or with -s).' },
+  { key: 'maxConns', long: '--max-conns', value: 'N', doc: 'Connections tracked at once (default 1000000); the longest idle is evicted beyond.' },
+  { key: 'dataInterval', long: '--data-interval', value: 'MS', doc: 'DATA aggregation interval in milliseconds (default 100).' },
+  { key: 'user', short: '-u', value: 'USER', doc: 'User to drop to after opening the capture (default _ggprobe, else nobody).' },
+  { key: 'noDropPriv', long: '--no-droppriv', doc: 'Keep root (refused unless given explicitly).' },
+];
+
+export const PROBE_SYNOPSIS = 'ggprobe [-dnv] (-i IFACE [-f BPF] | -r FILE [--realtime [FACTOR]] [--loop] | --simulate [--rate N] [--seed N] | -D)\n               [-s HOST[:PORT] --id N --secret-file FILE [--site-lat DEG --site-lng DEG --site-name NAME]] [--print]';
+export const PROBE_ABOUT = 'The glouglou probe: turns captured (or simulated) traffic into connection, traffic, DNS name and path events, and sends them to glougloud or a relay, or prints them as NDJSON.';

@@ -1,0 +1,115 @@
+import type { CaptureRecord } from './capture/reader.js';
+import { dnsResponseOf } from './dns/dns-packet.js';
+import { NameTracker } from './dns/names.js';
+import { decodeRecord } from './decode/packet.js';
+import { DecodeStatus, PacketInfo } from './decode/packet-info.js';
+import type { EventSink } from './events/sink.js';
+import { TraceMatcher } from './trace/trace-matcher.js';
+import type { TrackOptions } from './track/options.js';
+import { ConnectionTracker } from './track/tracker.js';
+
+/** Counters of everything the pipeline saw, for the end-of-file summary and stats. */
+export interface PipelineStats {
+  packets: number;
+  bytes: number;
+  /** Frames that gave no IP packet, by reason (unsupported link type, truncated, not IP, malformed). */
+  skipped: number;
+  unsupportedLink: number;
+  truncated: number;
+  notIp: number;
+  malformed: number;
+  /** Our own uplink's packets, never reported. */
+  own: number;
+  names: number;
+  traces: number;
+  dnsErrors: number;
+}
+
+/** Settings of the pipeline; tracker settings pass through. */
+export interface PipelineOptions {
+  track: Partial<TrackOptions>;
+  /** The probe's own uplink (UDP to glougloud or a relay): its packets are never reported. */
+  own?: { port: number };
+}
+
+const P_UDP = 17;
+
+/**
+ * One packet in, events out: decode, track connections, read DNS answers,
+ * match traceroute answers. Pure (no I/O): the caller feeds records in
+ * capture order and calls finish() at the end.
+ */
+export class PacketPipeline {
+  readonly stats: PipelineStats = {
+    packets: 0, bytes: 0, skipped: 0, unsupportedLink: 0, truncated: 0, notIp: 0, malformed: 0, own: 0, names: 0, traces: 0, dnsErrors: 0,
+  };
+  private readonly info = new PacketInfo();
+  readonly tracker: ConnectionTracker;
+  private readonly names = new NameTracker();
+  private readonly traces: TraceMatcher;
+  private readonly ownPort: number;
+  private lastTs = 0;
+
+  constructor(private readonly sink: EventSink, options: Partial<PipelineOptions> = {}) {
+    this.tracker = new ConnectionTracker(sink, options.track ?? {});
+    this.traces = new TraceMatcher((t) => {
+      this.stats.traces++;
+      // Paths are rare: converting the hop shape here costs nothing that matters.
+      this.sink.trace(t.ts, t.dst, t.hops.map((h) => ({ ttl: h.ttl, addr: h.addr, rttUs: h.rtt_us })));
+    });
+    this.ownPort = options.own?.port ?? -1;
+  }
+
+  /** Takes one captured record. */
+  record(rec: CaptureRecord): void {
+    const info = this.info;
+    const st = this.stats;
+    st.packets++;
+    st.bytes += rec.origLen;
+    const ts = rec.tsMicros;
+    this.lastTs = ts;
+    const status = decodeRecord(info, rec);
+    if (status !== DecodeStatus.OK) {
+      // A truncated frame may still carry the addresses and ports the tracker needs.
+      if (status === DecodeStatus.TRUNCATED) st.truncated++;
+      else if (status === DecodeStatus.UNSUPPORTED_LINK) st.unsupportedLink++;
+      else if (status === DecodeStatus.NOT_IP) st.notIp++;
+      else st.malformed++;
+      if (status !== DecodeStatus.TRUNCATED || info.ipVersion === 0) {
+        st.skipped++;
+        this.tracker.advance(ts);
+        return;
+      }
+    }
+    if (info.proto === P_UDP && (info.sport === this.ownPort || info.dport === this.ownPort) && this.ownPort >= 0) {
+      st.own++;
+      return;
+    }
+    this.tracker.packet(info, ts);
+    this.traces.observe(info, ts);
+    if (status === DecodeStatus.OK && info.hasPorts) {
+      const dns = dnsResponseOf(info, rec.buf);
+      if (dns !== null) {
+        if (!dns.ok) st.dnsErrors++;
+        else {
+          for (const e of this.names.observe(dns.message, ts)) {
+            st.names++;
+            this.sink.name(e.ts, e.addr, e.name, e.rrtype);
+          }
+        }
+      }
+    }
+  }
+
+  /** Moves the capture clock without a packet (idle live link). */
+  advance(tsUs: number): void {
+    this.tracker.advance(tsUs);
+    this.traces.tick(tsUs);
+  }
+
+  /** End of capture or shutdown: flush pending paths, DATA and DELCONN (reason end). */
+  finish(tsUs = this.lastTs): void {
+    this.traces.flush();
+    this.tracker.finish(tsUs);
+  }
+}

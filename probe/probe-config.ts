@@ -1,0 +1,93 @@
+import { numberOption } from '../protocol/edge/cli.js';
+import type { SealMode } from '../protocol/session/codes.js';
+import type { Site } from '../protocol/session/session-messages.js';
+
+/** Where the packets come from. */
+export type ProbeSource =
+  | { kind: 'live'; device: string; filter: string }
+  | { kind: 'file'; path: string; realtime?: number; loop: boolean }
+  | { kind: 'simulate'; rate: number; seed: number };
+
+/** The probe's resolved configuration. */
+export interface ProbeConfig {
+  source: ProbeSource;
+  server: { host: string; port: number; id: number; secretFile: string } | null;
+  site: Site;
+  mode: SealMode;
+  print: boolean;
+  maxConns: number;
+  dataIntervalUs: number;
+  user?: string;
+  noDropPriv: boolean;
+  verbose: number;
+}
+
+/** Default UDP port of glougloud's probes server. */
+export const DEFAULT_SERVER_PORT = 4430;
+
+/** Parses HOST[:PORT], [V6]:PORT or a bare IPv6 address. */
+export function parseHostPort(s: string, defPort: number): { ok: true; host: string; port: number } | { ok: false; error: string } {
+  let host = s;
+  let port = defPort;
+  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (m6) { host = m6[1]; if (m6[2]) port = Number(m6[2]); }
+  else if ((s.match(/:/g) ?? []).length === 1) { [host] = s.split(':'); port = Number(s.split(':')[1]); }
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: `not HOST[:PORT]: ${s}` };
+  return { ok: true, host, port };
+}
+
+type Values = Record<string, string | number | boolean | undefined>;
+
+/** Resolves and checks the command line (and --config file values merged under it). */
+export function resolveProbeConfig(v: Values): { ok: true; config: ProbeConfig } | { ok: false; error: string } {
+  const sources = [v.interface, v.read, v.simulate].filter((x) => x !== undefined && x !== false).length;
+  if (sources !== 1) return { ok: false, error: 'give exactly one of -i IFACE, -r FILE, --simulate (or -D)' };
+  if (!v.print && !v.server) return { ok: false, error: 'nowhere to send events: give -s HOST[:PORT] and/or --print' };
+  if ((v.realtime !== undefined || v.loop) && !v.read) return { ok: false, error: '--realtime and --loop go with -r FILE' };
+  if ((v.rate !== undefined || v.seed !== undefined) && !v.simulate) return { ok: false, error: '--rate and --seed go with --simulate' };
+  let source: ProbeSource;
+  if (v.interface !== undefined) source = { kind: 'live', device: String(v.interface), filter: typeof v.filter === 'string' ? v.filter : '' };
+  else if (v.read !== undefined) {
+    let realtime: number | undefined;
+    if (v.realtime !== undefined) {
+      const r = v.realtime === true ? { ok: true as const, value: 1 } : numberOption(v.realtime, '--realtime', 0.001, 1e6);
+      if (!r.ok) return r;
+      realtime = r.value;
+    }
+    source = { kind: 'file', path: String(v.read), realtime, loop: v.loop === true };
+  } else {
+    const rate = numberOption(v.rate ?? 2000, '--rate', 1, 10_000_000);
+    if (!rate.ok) return rate;
+    const seed = numberOption(v.seed ?? 1, '--seed', 0, 0xffffffff);
+    if (!seed.ok) return seed;
+    source = { kind: 'simulate', rate: rate.value, seed: seed.value };
+  }
+  if (v.filter !== undefined && source.kind !== 'live') return { ok: false, error: '-f BPF goes with -i IFACE' };
+  let server: ProbeConfig['server'] = null;
+  if (v.server !== undefined) {
+    const hp = parseHostPort(String(v.server), DEFAULT_SERVER_PORT);
+    if (!hp.ok) return hp;
+    const id = numberOption(v.id, '--id', 1, 0xffffffff);
+    if (!id.ok || !Number.isInteger(id.value)) return { ok: false, error: '-s needs --id N (1 to 4294967295)' };
+    if (typeof v.secretFile !== 'string') return { ok: false, error: '-s needs --secret-file FILE' };
+    server = { host: hp.host, port: hp.port, id: id.value, secretFile: v.secretFile };
+  }
+  const lat = numberOption(v.siteLat ?? 0, '--site-lat', -90, 90);
+  if (!lat.ok) return lat;
+  const lng = numberOption(v.siteLng ?? 0, '--site-lng', -180, 180);
+  if (!lng.ok) return lng;
+  const name = typeof v.siteName === 'string' ? v.siteName : '';
+  if (Buffer.byteLength(name) > 64) return { ok: false, error: '--site-name: at most 64 bytes' };
+  const maxConns = numberOption(v.maxConns ?? 1_000_000, '--max-conns', 16, 100_000_000);
+  if (!maxConns.ok) return maxConns;
+  const dataMs = numberOption(v.dataInterval ?? 100, '--data-interval', 1, 60_000);
+  if (!dataMs.ok) return dataMs;
+  return {
+    ok: true,
+    config: {
+      source, server, site: { lat: lat.value, lng: lng.value, name }, mode: v.integrity ? 'integrity' : 'encrypt',
+      print: v.print === true, maxConns: Math.floor(maxConns.value), dataIntervalUs: Math.round(dataMs.value * 1000),
+      user: typeof v.user === 'string' ? v.user : undefined, noDropPriv: v.noDropPriv === true, verbose: (v.verbose as number) ?? 0,
+    },
+  };
+}
