@@ -97,14 +97,15 @@ function merge(base: Record<string, unknown>, patch: unknown, path: string): Che
   return { ok: true };
 }
 
-const PORT = (v: number) => Number.isInteger(v) && v >= 1 && v <= 65535;
+// Port 0 asks the kernel for a free port (tests, several daemons on one host).
+const PORT = (v: number) => Number.isInteger(v) && v >= 0 && v <= 65535;
 
 /** Validates a resolved configuration; the first problem found is reported with its key. */
 export function validateConfig(c: GlougloudConfig): Check {
   const bad = (key: string, why: string): Check => ({ ok: false, error: `${key}: ${why}` });
-  if (!PORT(c.probes.port)) return bad('probes.port', `must be 1-65535, got ${c.probes.port}`);
-  if (!PORT(c.viz.port)) return bad('viz.port', `must be 1-65535, got ${c.viz.port}`);
-  if (c.probes.listen === c.viz.listen && c.probes.port === c.viz.port) return bad('viz.port', 'same address and port as probes');
+  if (!PORT(c.probes.port)) return bad('probes.port', `must be 0-65535, got ${c.probes.port}`);
+  if (!PORT(c.viz.port)) return bad('viz.port', `must be 0-65535, got ${c.viz.port}`);
+  if (c.probes.listen === c.viz.listen && c.probes.port === c.viz.port && c.viz.port !== 0) return bad('viz.port', 'same address and port as probes');
   if (!(c.tickMs >= 10 && c.tickMs <= 10_000)) return bad('tickMs', `must be 10-10000, got ${c.tickMs}`);
   for (const k of ['conn', 'node', 'link', 'path'] as const) {
     if (!(Number.isInteger(c.ttl[k]) && c.ttl[k] >= 1)) return bad(`ttl.${k}`, `must be a whole number of seconds ≥ 1, got ${c.ttl[k]}`);

@@ -4,7 +4,7 @@ import type { Logger } from '../../protocol/edge/log.js';
 import type { ServerSession, ServerSessions, SessionCounters } from '../../protocol/session/server-sessions.js';
 import type { IngestModules, ProbeRef } from '../modules/index.js';
 import type { Site } from '../config.js';
-import { accumulate, probeStatsCommands, type IngestCounters } from './stats.js';
+import { accumulate, probeStatsCommands, serverStatsCommands, type IngestCounters } from './stats.js';
 
 /** A batch of Redis commands, written as one pipeline. */
 export type Commands = string[][];
@@ -129,6 +129,7 @@ export class ProbesServer {
     if (now >= this.statsDueAt) {
       this.statsDueAt = now + this.statsEveryMs;
       for (const s of this.sessions.all()) for (const c of probeStatsCommands(s, now, this.totals.get(s.probeId))) commands.push(c);
+      for (const c of serverStatsCommands(this.counters, this.sessions.stats, this.sessions.size, now)) commands.push(c);
     }
     if (commands.length) this.sink.write(commands);
   }

@@ -44,3 +44,17 @@ export function probeStatsCommands(s: ServerSession, now: number, earlier?: Sess
 export function accumulate(into: SessionCounters, from: SessionCounters): void {
   for (const f of COUNTER_FIELDS) into[f] += from[f];
 }
+
+/** Key of the probes server's own counters (hostile input, drops by code). */
+export const SERVER_STATS_KEY = 'gg:0:server';
+
+/** Commands that write the server-wide counters: ingest totals, drops by code, session-table counters. */
+export function serverStatsCommands(c: IngestCounters, sessions: { handshakes: number; established: number; denied: number; replaced: number; expired: number; pendingEvicted: number }, live: number, now: number): string[][] {
+  const h = ['HSET', SERVER_STATS_KEY, 'updated', String(now), 'sessions', String(live),
+    'datagrams', String(c.datagrams), 'bytes', String(c.bytes), 'messages', String(c.messages), 'dropped', String(c.dropped),
+    'skipped_messages', String(c.skippedMessages), 'unknown_module', String(c.unknownModule),
+    'handshakes', String(sessions.handshakes), 'established', String(sessions.established), 'denied', String(sessions.denied),
+    'replaced', String(sessions.replaced), 'expired', String(sessions.expired), 'pending_evicted', String(sessions.pendingEvicted)];
+  for (const [code, n] of Object.entries(c.drops)) h.push(`drop:${code}`, String(n));
+  return [h];
+}
