@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # OS packages the product and its tests need. Extra names may be passed
 # (the benchmarks ask for their reference tools this way).
-packages=(redis-server libpcap-dev tshark iproute2 "$@")
+packages=(redis-server libpcap-dev tshark iproute2 iputils-ping "$@")
 
 missing=()
 for p in "${packages[@]}"; do

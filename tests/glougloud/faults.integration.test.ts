@@ -112,5 +112,5 @@ describe('faults', () => {
     expect(run(['-n', '-p', 'eighty'])).toMatchObject({ code: 2, out: expect.stringContaining('-p: not a port number: eighty') });
     expect(run(['--bogus'])).toMatchObject({ code: 2, out: expect.stringContaining('unknown option --bogus') });
     expect(run(['--help']).out).toContain('usage: glougloud');
-  });
+  }, 30_000);
 });
