@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { VizUserConfig } from './viz-server/auth.js';
+import { DEFAULT_VIZ_LIMITS, validateVizLimits, type VizLimits } from './viz-server/options.js';
+import { parsePasswordHash } from './viz-server/password.js';
 
 /**
  * glougloud's configuration: interface, defaults, validation with exact
@@ -29,7 +32,19 @@ export interface GlougloudConfig {
     /** Receive buffer requested from the kernel (the kernel doubles it). */
     recvBufferBytes: number;
   };
-  viz: { listen: string; port: number };
+  viz: {
+    listen: string;
+    port: number;
+    /** PEM certificate and key files: HTTPS and wss when both are set (read before privileges are dropped). */
+    tls: { cert: string | null; key: string | null };
+    /** Shared password as a scrypt hash (glougloud --hash-password); null: only named users. */
+    passwordHash: string | null;
+    /** Named users, each with its own password hash and, optionally, the modules and probes it may see. */
+    users: Record<string, VizUserConfig>;
+    /** Directory of the built viz client; null: <repo>/dist/viz-client. */
+    staticDir: string | null;
+    limits: VizLimits;
+  };
   redis: {
     /** redis://host:port or unix:///path of an existing Redis; null = embedded. */
     url: string | null;
@@ -60,9 +75,13 @@ export function defaultConfig(root: boolean): GlougloudConfig {
       sessionTimeoutMs: 60_000, maxSessions: 10_000, maxPendingHandshakes: 1024, handshakeRate: 5,
       recvBufferBytes: 8 * 1024 * 1024,
     },
-    viz: { listen: '127.0.0.1', port: 4431 },
+    viz: {
+      listen: '127.0.0.1', port: 4431, tls: { cert: null, key: null }, passwordHash: null, users: {}, staticDir: null,
+      limits: { ...DEFAULT_VIZ_LIMITS },
+    },
     redis: { url: null, save: '900 1 300 100', maxPendingFlushes: 200 },
-    tickMs: 100,
+    // Writes aggregate over a tick: shorter = fresher Redis, but more writes per busy element.
+    tickMs: 250,
     ttl: { conn: 120, node: 300, link: 300, path: 600 },
     sites: {},
   };
@@ -84,7 +103,7 @@ function merge(base: Record<string, unknown>, patch: unknown, path: string): Che
     const at = path ? `${path}.${k}` : k;
     if (!(k in base)) return { ok: false, error: `${at}: unknown setting` };
     const cur = base[k];
-    if (k === 'sites') { base[k] = v; continue; }
+    if (k === 'sites' || k === 'users') { base[k] = v; continue; }
     if (isObject(cur)) {
       const r = merge(cur, v, at);
       if (!r.ok) return r;
@@ -110,6 +129,10 @@ export function validateConfig(c: GlougloudConfig): Check {
   for (const k of ['conn', 'node', 'link', 'path'] as const) {
     if (!(Number.isInteger(c.ttl[k]) && c.ttl[k] >= 1)) return bad(`ttl.${k}`, `must be a whole number of seconds ≥ 1, got ${c.ttl[k]}`);
   }
+  // A node or link must outlive the connections that refer to it, even just before its EXPIRE is refreshed.
+  for (const k of ['node', 'link'] as const) {
+    if (c.ttl[k] / 2 < c.ttl.conn) return bad(`ttl.${k}`, `must be at least twice ttl.conn (${c.ttl.conn} s), got ${c.ttl[k]}`);
+  }
   if (!(c.probes.sessionTimeoutMs >= 1000)) return bad('probes.sessionTimeoutMs', 'must be ≥ 1000');
   if (!(Number.isInteger(c.probes.maxSessions) && c.probes.maxSessions >= 1)) return bad('probes.maxSessions', 'must be ≥ 1');
   if (!(c.probes.handshakeRate > 0)) return bad('probes.handshakeRate', 'must be > 0');
@@ -118,6 +141,8 @@ export function validateConfig(c: GlougloudConfig): Check {
   }
   if (c.redis.save !== '' && !/^(\d+ \d+)( \d+ \d+)*$/.test(c.redis.save)) return bad('redis.save', 'must be pairs of "SECONDS CHANGES", or ""');
   if (!/^[a-z_][a-z0-9_-]*$/i.test(c.user)) return bad('user', `not a user name: ${JSON.stringify(c.user)}`);
+  const viz = validateVizConfig(c.viz);
+  if (!viz.ok) return viz;
   for (const [id, s] of Object.entries(c.sites)) {
     if (!/^\d+$/.test(id)) return bad(`sites.${id}`, 'keys are probe ids');
     if (!isObject(s) || typeof s.lat !== 'number' || typeof s.lng !== 'number' || Math.abs(s.lat) > 90 || Math.abs(s.lng) > 180) {
@@ -125,6 +150,34 @@ export function validateConfig(c: GlougloudConfig): Check {
     }
   }
   return { ok: true };
+}
+
+const USER_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+const idList = (v: unknown, max: number): boolean => Array.isArray(v) && v.length <= 1024 && v.every((x) => Number.isInteger(x) && x >= 0 && x <= max);
+
+/** Checks the viz server's settings: TLS files in pairs, password hashes, users and their rights, limits. */
+function validateVizConfig(v: GlougloudConfig['viz']): Check {
+  const bad = (key: string, why: string): Check => ({ ok: false, error: `viz.${key}: ${why}` });
+  for (const k of ['cert', 'key'] as const) {
+    if (v.tls[k] !== null && typeof v.tls[k] !== 'string') return bad(`tls.${k}`, 'expected a file path or null');
+  }
+  if ((v.tls.cert === null) !== (v.tls.key === null)) return bad('tls', 'give both cert and key, or neither');
+  if (v.staticDir !== null && typeof v.staticDir !== 'string') return bad('staticDir', 'expected a directory path or null');
+  if (v.passwordHash !== null) {
+    const h = parsePasswordHash(v.passwordHash);
+    if (!h.ok) return bad('passwordHash', h.error);
+  }
+  if (!isObject(v.users)) return bad('users', 'expected an object of users by name');
+  for (const [name, u] of Object.entries(v.users)) {
+    if (!USER_NAME.test(name)) return bad(`users.${name}`, 'a user name is 1-64 letters, digits or _.@-');
+    if (!isObject(u)) return bad(`users.${name}`, 'expected { "passwordHash": "...", "modules": [...], "probes": [...] }');
+    for (const k of Object.keys(u)) if (!['passwordHash', 'modules', 'probes'].includes(k)) return bad(`users.${name}.${k}`, 'unknown setting');
+    const h = parsePasswordHash(u.passwordHash);
+    if (!h.ok) return bad(`users.${name}.passwordHash`, h.error);
+    if (u.modules !== undefined && !idList(u.modules, 255)) return bad(`users.${name}.modules`, 'expected an array of module ids');
+    if (u.probes !== undefined && !idList(u.probes, 0xffffffff)) return bad(`users.${name}.probes`, 'expected an array of probe ids');
+  }
+  return validateVizLimits(v.limits);
 }
 
 /** Command-line settings that override the file. */

@@ -58,7 +58,8 @@ async function main(init: ProbesServerInit): Promise<void> {
   const writer = await connectWriter({
     url: init.redisUrl, maxPending: config.redis.maxPendingFlushes, log,
     onReconnect: () => net.forgetExpiries(),
-    onDrop: (flushes, commands) => log.warn({ flushes, commands }, 'Redis writes dropped'),
+    // Dropped writes may have carried EXPIREs: make the next write of every element send its TTL again.
+    onDrop: (flushes, commands) => { net.forgetExpiries(); log.warn({ flushes, commands }, 'Redis writes dropped'); },
   });
 
   const sessions = new ServerSessions({

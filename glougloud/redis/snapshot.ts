@@ -3,11 +3,11 @@
  * of key, then HGETALL and PTTL in pipelined batches. Single-key commands
  * only (Redis Cluster: run it against each master).
  */
-import type { createClient } from 'redis';
+import type { RedisClientType } from 'redis';
 import { KEY_PATTERNS } from '../store/keys.js';
 import type { StoredHash, StoredNet } from '../store/net-restore.js';
 
-type Client = ReturnType<typeof createClient>;
+type Client = RedisClientType;
 
 /** Options: SCAN COUNT hint and keys read per pipelined batch. */
 export interface SnapshotOptions { scanCount?: number; batch?: number }

@@ -6,7 +6,7 @@
  * it the oldest are dropped and counted. Reconnects with capped exponential
  * backoff plus jitter, for ever.
  */
-import { ErrorReply, createClient } from 'redis';
+import { ErrorReply, type RedisClientType, createClient } from 'redis';
 
 /** One flush: commands as string arrays. */
 export type Flush = string[][];
@@ -61,7 +61,7 @@ export function backoffDelay(retries: number, minMs: number, maxMs: number, rand
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
-type Client = ReturnType<typeof createClient>;
+type Client = RedisClientType;
 
 /** The pipelined command connection. */
 export class RedisWriter {

@@ -18,7 +18,7 @@ export interface TestRedis {
   dir: string;
   pid: number;
   child: ChildProcess;
-  /** Kills the server (SIGKILL unless `graceful`) and waits for it; `keepDir` leaves the temp dir. */
+  /** Kills the server (SIGKILL unless `graceful`) and waits for it, then removes the dir unless `keepDir`. */
   stop(opts?: { graceful?: boolean; keepDir?: boolean }): Promise<void>;
 }
 
@@ -70,7 +70,7 @@ export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis
     async stop(o = {}) {
       if (child.exitCode === null && child.signalCode === null) child.kill(o.graceful ? 'SIGTERM' : 'SIGKILL');
       await exited;
-      if (!o.keepDir && !opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (!o.keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

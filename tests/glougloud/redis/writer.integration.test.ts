@@ -86,3 +86,26 @@ describe('RedisWriter against a real Redis', () => {
     expect(w.stats()).toMatchObject({ flushesDropped: 1, pending: 0 });
   });
 });
+
+describe('RedisWriter started before its Redis', () => {
+  it('connects once Redis comes up and writes what was queued', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'gg-redis-'));
+    const w = new RedisWriter({ url: `unix://${join(dir, 'redis.sock')}`, firstConnectTimeoutMs: 100, backoffMinMs: 20, backoffMaxMs: 100 });
+    await w.start();
+    w.write([['SET', 'gg:test:early', '1']]);
+    const r = await startRedis({ dir });
+    try {
+      await until(() => w.stats().connected && w.idle, 10_000);
+      const c = createClient({ url: r.url });
+      await c.connect();
+      expect(await c.get('gg:test:early')).toBe('1');
+      c.destroy();
+    } finally {
+      await w.close();
+      await r.stop();
+    }
+  }, 15_000);
+});

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { NetStore, type NetMessage, type ProbeRef } from '../../../glougloud/modules/1-net.js';
 import { openGeoLocator, type OfflineLocator } from '../../../glougloud/geo/locator.js';
 import { readStoredNet } from '../../../glougloud/redis/snapshot.js';
 import { NOTIFY_KEYSPACE_EVENTS } from '../../../glougloud/store/notify.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 
-type Client = ReturnType<typeof createClient>;
+type Client = RedisClientType;
 
 const probe: ProbeRef = { id: 7, site: { lat: 48.8566, lng: 2.3522, name: 'paris-lab' } };
 const T0 = 1_700_000_000_000_000; // µs, message timestamps
