@@ -190,7 +190,10 @@ export class ConnectionTable {
     const idx = this.index;
     const mask = this.mask;
     let i = hash & mask;
-    while (idx[i * 2] !== slot + 1) i = (i + 1) & mask;
+    while (idx[i * 2] !== slot + 1) {
+      if (idx[i * 2] === 0) return; // not indexed
+      i = (i + 1) & mask;
+    }
     // Backward shift: pull later entries of the probe run into the hole unless that would put them before their home.
     for (let j = i; ;) {
       j = (j + 1) & mask;
