@@ -1,10 +1,12 @@
 import { openCaptureFile } from '../capture/open.js';
-import type { CaptureError } from '../capture/reader.js';
+import type { CaptureError, CaptureReader } from '../capture/reader.js';
 import type { PacketPipeline } from '../pipeline.js';
 
 /** How to read a capture file. */
 export interface FileSourceOptions {
   path: string;
+  /** The file already opened (before privileges were dropped) for the first round. */
+  firstReader?: CaptureReader;
   /** Replay speed: undefined = as fast as possible, 1 = capture speed, N = N times it. */
   realtime?: number;
   loop: boolean;
@@ -24,9 +26,13 @@ export async function runFile(o: FileSourceOptions, pipeline: PacketPipeline, st
   let shift = 0; // added to capture times: rebasing for realtime, and rounds of --loop
   let lastTs = 0;
   for (let round = 0; ; round++) {
-    const opened = openCaptureFile(o.path);
-    if (!opened.ok) return { ok: false, error: opened };
-    const reader = opened.reader;
+    let reader: CaptureReader;
+    if (round === 0 && o.firstReader) reader = o.firstReader;
+    else {
+      const opened = openCaptureFile(o.path);
+      if (!opened.ok) return { ok: false, error: opened };
+      reader = opened.reader;
+    }
     let firstTs = -1;
     let wallStart = 0;
     try {
