@@ -82,8 +82,10 @@ async function main(init: ProbesServerInit): Promise<void> {
     if (stopping) return;
     stopping = true;
     clearInterval(ticker);
-    socket.close();
+    // Goodbyes go out on the socket, so it closes after them.
+    socket.removeAllListeners('message');
     server.shutdown(Date.now());
+    socket.close();
     await writer.close();
     log.info({ counters: server.counters, store: net.stats }, 'probes server stopped');
     process.exit(0);
