@@ -21,6 +21,7 @@ import type { FlowKey } from './flow-key.js';
 
 /** u32 words per record. */
 export const STRIDE = 32;
+/** Word offsets of the fields within a record (layout above). */
 export const W_PORTS = 8;
 export const W_META = 9;
 export const W_MISC = 10;
@@ -59,6 +60,7 @@ export const State = { FREE: 0, TCP_OPENING: 1, TCP_ESTABLISHED: 2, TCP_CLOSING:
 
 /** Timeout classes, one LRU list each (misc bits 1..3). */
 export const Cls = { TCP_OPENING: 0, TCP_ESTABLISHED: 1, TCP_CLOSING: 2, UDP: 3, ICMP: 4, OTHER: 5, CLOSED: 6 } as const;
+/** Number of timeout classes (and LRU lists). */
 export const CLASS_COUNT = 7;
 
 /** The state of a misc word. */
@@ -90,6 +92,8 @@ export class ConnectionTable {
   readonly counts = new Int32Array(CLASS_COUNT);
   /** Slots in use (live or lingering after close). */
   size = 0;
+  /** One past the highest slot handed out since construction or clear(): slots above it were never used. */
+  highWater = 0;
   /** Pairs [slot + 1 (0 = empty), hash]; a power of two of pairs, at most half full. */
   private readonly index: Int32Array;
   private readonly mask: number;
@@ -151,7 +155,23 @@ export class ConnectionTable {
     if (++this.freeHead === this.capacity) this.freeHead = 0;
     this.freeCount--;
     this.size++;
+    if (s >= this.highWater) this.highWater = s + 1;
     return s;
+  }
+
+  /** Forgets every connection at once (counters must already be zero); generations, hence ids, carry on. */
+  clear(): void {
+    const U = this.U;
+    for (let s = 0; s < this.highWater; s++) U[s * STRIDE + W_MISC] = 0;
+    this.index.fill(0);
+    for (let i = 0; i < this.capacity; i++) this.free[i] = i;
+    this.freeHead = 0;
+    this.freeCount = this.capacity;
+    this.head.fill(-1);
+    this.tail.fill(-1);
+    this.counts.fill(0);
+    this.size = 0;
+    this.highWater = 0;
   }
 
   /** Writes key k into an allocated slot and indexes it; the slot keeps only its generation and stack bit. */

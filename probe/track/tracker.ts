@@ -13,30 +13,24 @@
  * A packet for a connection whose deadline passed inside the current window
  * ends that connection (ts = its deadline) and starts a new one.
  *
- * TCP: a bare SYN opens (opening timeout until an ACK is seen); any other first
- * packet is a mid-stream pickup (established). FIN from one side → closing
- * timeout; FIN from both and then an ACK from the side that did not send the
- * last FIN → DELCONN fin (also when the closing timeout hits after both FINs);
- * RST → DELCONN rst. A closed connection lingers (closedLingerUs): its
- * stragglers are counted in stats.lateAfterClose, not reported; a bare SYN or
- * any packet after the linger starts a new connection (port reuse).
+ * TCP states and when FIN or RST end a connection: tcp-lifecycle.ts. A TCP
+ * connection so ended lingers (closedLingerUs): its stragglers are counted in
+ * stats.lateAfterClose, not reported; a bare SYN, or any packet after the
+ * linger, starts a new connection (port reuse).
  */
 import type { PacketInfo } from '../decode/packet-info.js';
 import type { DelconnReasonName, EventSink } from '../events/sink.js';
 import {
   CLASS_COUNT, Cls, ConnectionTable, F_LAST_SEEN, F_STRIDE, F_FIRST_SEEN, M_FIN_FWD, M_FIN_REV, M_IN_STACK,
   M_LAST_FIN_FWD, M_SRC_IS_A, STRIDE, State, W_DATA_OFFSET, W_FWD_PKTS, W_ID, W_MISC, W_REV_PKTS, W_SHOWN_PORTS,
-  classOf, stateOf,
+  classOf, stateOf, withState,
 } from './connection-table.js';
 import { ConnView } from './conn-view.js';
 import { FlowKey, KeyKind, flowKeyOf } from './flow-key.js';
 import { FragmentCache } from './fragment-cache.js';
 import { resolveTrackOptions, type TrackOptions } from './options.js';
+import { isBareSyn, TcpAction, tcpStep } from './tcp-lifecycle.js';
 
-const FIN = 1;
-const SYN = 2;
-const RST = 4;
-const ACK = 16;
 const U32_MAX = 0xffffffff;
 
 /** Timeout class of a non-TCP connection, by IP protocol. */
@@ -136,7 +130,7 @@ export class ConnectionTracker {
       const state = stateOf(misc);
       const last = this.F[slot * F_STRIDE + F_LAST_SEEN];
       if (state === State.CLOSED) {
-        if (now - last < this.linger && (flags & (SYN | ACK)) !== SYN) {
+        if (now - last < this.linger && !isBareSyn(flags)) {
           this.stats.lateAfterClose++;
           return;
         }
@@ -172,13 +166,13 @@ export class ConnectionTracker {
     const now = this.clock(tsUs);
     this.expire(now);
     this.flushData(now);
+    // Slot order, not list order: one sequential pass over the records instead of a random walk.
     const t = this.table;
-    for (let c = 0; c < CLASS_COUNT; c++) {
-      for (let s = t.tail[c]; s >= 0; s = t.tail[c]) {
-        if (c !== Cls.CLOSED) this.report(s, now, 'end');
-        t.release(s);
-      }
+    for (let s = 0, n = t.highWater; s < n; s++) {
+      const state = stateOf(this.U[s * STRIDE + W_MISC]);
+      if (state !== State.FREE && state !== State.CLOSED) this.report(s, now, 'end');
     }
+    t.clear();
     this.frags.clear();
     this.started = false;
     this.sink.flush();
@@ -298,7 +292,7 @@ export class ConnectionTracker {
     this.F[f + F_FIRST_SEEN] = now;
     this.F[f + F_LAST_SEEN] = now;
     if (k.proto !== 6) t.link(slot, State.ACTIVE, ACTIVE_CLASS[k.proto]);
-    else if ((flags & (SYN | ACK)) === SYN) t.link(slot, State.TCP_OPENING, Cls.TCP_OPENING);
+    else if (isBareSyn(flags)) t.link(slot, State.TCP_OPENING, Cls.TCP_OPENING);
     else t.link(slot, State.TCP_ESTABLISHED, Cls.TCP_ESTABLISHED);
     this.view.slot = slot;
     this.sink.newconn(this.view, now);
@@ -328,42 +322,26 @@ export class ConnectionTracker {
     this.table.touch(slot);
   }
 
-  /** TCP flags after counting: RST, the FIN exchange, and the first ACK of an opening connection. */
+  /** TCP flags after counting: see tcp-lifecycle.ts. */
   private tcp(slot: number, flags: number, fwd: boolean, now: number): void {
-    const U = this.U;
-    const b = slot * STRIDE;
-    const misc = U[b + W_MISC];
-    const state = stateOf(misc);
-    if ((flags & RST) !== 0) return this.close(slot, now, 'rst');
-    if (state === State.TCP_FIN_BOTH && (flags & ACK) !== 0 && fwd !== ((misc & M_LAST_FIN_FWD) !== 0)) {
-      return this.close(slot, now, 'fin');
-    }
-    if ((flags & FIN) !== 0) {
-      let m = misc | (fwd ? M_FIN_FWD : M_FIN_REV);
-      if (state === State.TCP_FIN_BOTH) return;
-      if ((m & (M_FIN_FWD | M_FIN_REV)) === (M_FIN_FWD | M_FIN_REV)) {
-        m = fwd ? m | M_LAST_FIN_FWD : m & ~M_LAST_FIN_FWD;
-        this.relink(slot, m, State.TCP_FIN_BOTH, Cls.TCP_CLOSING);
-      } else if (state !== State.TCP_CLOSING) {
-        this.relink(slot, m, State.TCP_CLOSING, Cls.TCP_CLOSING);
-      }
-    } else if (state === State.TCP_OPENING && (flags & ACK) !== 0) {
-      this.relink(slot, misc, State.TCP_ESTABLISHED, Cls.TCP_ESTABLISHED);
-    }
+    const r = tcpStep(this.U[slot * STRIDE + W_MISC], flags, fwd);
+    const action = r >>> 16;
+    if (action === TcpAction.KEEP) return;
+    if (action === TcpAction.MOVE) this.relink(slot, r & 0xffff);
+    else this.close(slot, now, action === TcpAction.FIN ? 'fin' : 'rst');
   }
 
-  /** Puts a slot in a new state and class with misc bits m, at the head of the class list. */
-  private relink(slot: number, m: number, state: number, cls: number): void {
+  /** Stores a misc word with a new state and class, and moves the slot to the head of that class's list. */
+  private relink(slot: number, misc: number): void {
     this.table.unlink(slot);
-    const U = this.U;
-    U[slot * STRIDE + W_MISC] = (m & ~0x7e) | (U[slot * STRIDE + W_MISC] & 0x7e);
-    this.table.link(slot, state, cls);
+    this.U[slot * STRIDE + W_MISC] = misc;
+    this.table.link(slot, stateOf(misc), classOf(misc));
   }
 
   /** FIN exchange done or RST: DELCONN now, then linger so stragglers are recognised. */
   private close(slot: number, now: number, reason: DelconnReasonName): void {
     this.report(slot, now, reason);
-    this.relink(slot, this.U[slot * STRIDE + W_MISC], State.CLOSED, Cls.CLOSED);
+    this.relink(slot, withState(this.U[slot * STRIDE + W_MISC], State.CLOSED, Cls.CLOSED));
   }
 
   /** A non-first fragment: counted with the connection of its datagram's first fragment, if still live. */

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeStatus, PacketInfo } from '../../../probe/decode/packet-info.js';
-import { Cls, ConnectionTable, State } from '../../../probe/track/connection-table.js';
+import { Cls, ConnectionTable, State, STRIDE, W_NEXT } from '../../../probe/track/connection-table.js';
 import { FlowKey, KeyKind, flowKeyOf } from '../../../probe/track/flow-key.js';
 
 function udp(p: PacketInfo, src: number, dst: number, sport: number, dport: number, vlan = 0): PacketInfo {
@@ -99,7 +99,7 @@ describe('ConnectionTable', () => {
     const t = new ConnectionTable(4);
     const order = (cls: number) => {
       const out: number[] = [];
-      for (let s = t.head[cls]; s >= 0; s = t.I[s * 32 + 12]) out.push(s);
+      for (let s = t.head[cls]; s >= 0; s = t.I[s * STRIDE + W_NEXT]) out.push(s);
       return out;
     };
     const slots = [t.allocate(), t.allocate(), t.allocate()];

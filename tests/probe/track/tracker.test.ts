@@ -304,6 +304,18 @@ describe('table limits', () => {
     expect(tr.liveCount).toBe(2);
   });
 
+  it('after finish the table is empty and can be fed again; nothing from before comes back', () => {
+    const { tr, feed, of } = setup({ maxConns: 4 });
+    for (let i = 0; i < 4; i++) feed(T0 + i, { ...CLIENT, sport: i, proto: 17 });
+    tr.finish();
+    feed(T0 + 10 * S, { ...CLIENT, sport: 9, proto: 17 });
+    tr.finish();
+    const ids = of('NEWCONN').map((n) => n.conn_id);
+    expect(new Set(ids).size).toBe(5);
+    expect(of('DELCONN').map((d) => d.conn_id)).toEqual(ids);
+    expect(tr.liveCount).toBe(0);
+  });
+
   it('capture time never runs backwards', () => {
     const { tr, feed, of } = setup();
     feed(T0 + 150_000, CLIENT);
