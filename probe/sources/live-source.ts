@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { CaptureRecord } from '../capture/reader.js';
 import type { PacketPipeline } from '../pipeline.js';
+import { openCaptureStats, socketFds, type CaptureStatsResult } from './capture-stats.js';
 
 /** cap's link type names, as LINKTYPE_* numbers the decoder knows. */
 const LINK_TYPES: Record<string, number> = {
@@ -36,6 +37,8 @@ export interface LiveCapture {
   close(): void;
   /** Packets handed to the pipeline. */
   readonly packets: number;
+  /** The kernel's received/dropped totals since opening (read before close()). */
+  stats(): CaptureStatsResult;
 }
 
 /**
@@ -49,6 +52,8 @@ export function openLive(device: string, filter: string, bufferBytes = 16 * 1024
   let cap: CapHandle;
   const buffer = Buffer.alloc(65535);
   let linkName: string;
+  // The socket libpcap opens is the one that appears during open().
+  const socketsBefore = socketFds();
   try {
     const { Cap } = loadCap();
     cap = new Cap();
@@ -62,6 +67,7 @@ export function openLive(device: string, filter: string, bufferBytes = 16 * 1024
     cap.close();
     return { ok: false, error: `link type ${linkName} of ${device} is not supported` };
   }
+  const kernel = openCaptureStats(socketsBefore);
   const rec = new CaptureRecord();
   rec.linkType = linkType;
   rec.buf = buffer;
@@ -77,6 +83,7 @@ export function openLive(device: string, filter: string, bufferBytes = 16 * 1024
       });
     },
     close(): void { cap.close(); },
+    stats: (): CaptureStatsResult => ('ok' in kernel ? kernel : kernel.read()),
   };
   return { ok: true, capture };
 }

@@ -1,7 +1,8 @@
 /**
  * Live capture for real: two hosts in network namespaces the test creates,
  * ggprobe capturing on one end of their veth link (as root, then dropping to
- * nobody), bounded traffic between them, events checked.
+ * nobody), bounded traffic between them, events and the kernel's capture
+ * counters checked.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -64,6 +65,15 @@ describe.skipIf(!canUseNetns)(`live capture in network namespaces (${canUseNetns
     const ended = new Set(events.filter((e) => e.type === 'delconn').map((e) => e.id));
     expect(ended.has(udp.id) && ended.has(icmp.id)).toBe(true);
     expect(err).toMatch(/\d+ packets/);
+
+    // The kernel's counters (probe/native): at least the 10 ICMP and 20 UDP
+    // packets sent, at least what reached the pipeline, and nothing dropped.
+    const summary = /ggprobe: (\d+) packets, .*kernel received (\d+), dropped (\d+)/.exec(err);
+    expect(summary, err).not.toBeNull();
+    const [, piped, received, dropped] = summary!.map(Number);
+    expect(received).toBeGreaterThanOrEqual(30);
+    expect(received).toBeGreaterThanOrEqual(piped);
+    expect(dropped).toBe(0);
   }, 60_000);
 });
 
