@@ -10,6 +10,9 @@ import type { ProbesServerInit } from './probes-server/main.js';
 import { prepareExternalRedis } from './redis/external.js';
 import { EmbeddedRedis } from './redis/embedded.js';
 import { Supervisor } from './supervisor.js';
+import type { VizServerInit } from './viz-server/main.js';
+import { hashPassword } from './viz-server/password.js';
+import { readPassword } from './viz-server/read-password.js';
 
 /** glougloud's command line. */
 const OPTIONS: OptionSpec[] = [
@@ -23,9 +26,10 @@ const OPTIONS: OptionSpec[] = [
   { key: 'probesDir', long: '--probes-dir', value: 'DIR', doc: 'Directory of probe secrets, one file per probe id.' },
   { key: 'stateDir', long: '--state-dir', value: 'DIR', doc: 'State directory (Redis snapshots).' },
   { key: 'runtimeDir', long: '--runtime-dir', value: 'DIR', doc: 'Runtime directory (Redis socket).' },
+  { key: 'hashPassword', long: '--hash-password', doc: 'Read a viz password from standard input, print its hash for viz.passwordHash or viz.users, and exit.' },
 ];
 
-const SYNOPSIS = 'glougloud [-dnv] [-f FILE] [-l ADDR] [-p PORT] [-L ADDR] [-P PORT] [--redis URL] [-u USER]';
+const SYNOPSIS = 'glougloud [-dnv] [-f FILE] [-l ADDR] [-p PORT] [-L ADDR] [-P PORT] [--redis URL] [-u USER] | glougloud --hash-password';
 const ABOUT = 'The glouglou processing daemon: authenticates probes, keeps the live state in Redis, and serves the live graph to viz clients.';
 
 /** A directory that must exist with exactly this mode and owner. */
@@ -41,6 +45,12 @@ async function main(): Promise<number> {
   const v = parsed.args.values;
   if (v.help) { process.stdout.write(formatHelp(SYNOPSIS, ABOUT, OPTIONS)); return 0; }
   if (parsed.args.positional.length) { process.stderr.write(`glougloud: unexpected argument ${parsed.args.positional[0]}\n`); return 2; }
+  if (v.hashPassword) {
+    const p = await readPassword();
+    if (!p.ok) { process.stderr.write(`glougloud: ${p.error}\n`); return 2; }
+    process.stdout.write(`${await hashPassword(p.password)}\n`);
+    return 0;
+  }
 
   const root = isRoot();
   const resolved = resolveConfig(root, v.config as string | undefined, {
@@ -91,6 +101,14 @@ async function main(): Promise<number> {
     onMessage: (m) => {
       const msg = m as { type?: string; port?: number };
       if (msg.type === 'ready') process.send?.({ type: 'ready', probesPort: msg.port });
+    },
+  });
+  const vizInit: VizServerInit = { config, redisUrl, account, verbose, staticDir: join(here, '..', 'viz-client') };
+  supervisor.start({
+    name: 'viz-server', module: join(here, 'viz-server', 'main.js'), init: vizInit,
+    onMessage: (m) => {
+      const msg = m as { type?: string; port?: number };
+      if (msg.type === 'ready') process.send?.({ type: 'ready', vizPort: msg.port });
     },
   });
 

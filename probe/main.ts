@@ -11,10 +11,14 @@ import type { EventSink } from './events/sink.js';
 import { TeeSink } from './events/tee-sink.js';
 import { PROBE_ABOUT, PROBE_OPTIONS, PROBE_SYNOPSIS } from './options.js';
 import { PacketPipeline } from './pipeline.js';
+import { forkRelay, resolveRelayChild, stopRelay } from './relay-child.js';
 import { resolveProbeConfig } from './probe-config.js';
 import { Simulator } from './simulate/simulator.js';
 import { pickWorldHosts } from './simulate/world-hosts.js';
+import { captureStatsReporter } from './sources/capture-stats.js';
 import { runFile } from './sources/file-source.js';
+import { openCaptureFile } from './capture/open.js';
+import type { CaptureReader } from './capture/reader.js';
 import { listInterfaces, openLive, type LiveCapture } from './sources/live-source.js';
 import { Uplink } from './uplink/uplink.js';
 
@@ -40,6 +44,15 @@ async function main(): Promise<number> {
   const cfg = resolveProbeConfig(values);
   if (!cfg.ok) return fail(cfg.error);
   const c = cfg.config;
+  const relayChild = resolveRelayChild(values, c.server);
+  if (!relayChild.ok) return fail(relayChild.error);
+  // The secret is checked (mode, size) before -n answers, so -n catches a world-readable secret file.
+  let secret: Buffer | null = null;
+  if (c.server) {
+    const s = readSecretFile(c.server.secretFile);
+    if (!s.ok) return fail(s.error);
+    secret = s.secret;
+  }
   if (values.check) { process.stdout.write('configuration OK\n'); return 0; }
   const log = createLogger('ggprobe', c.verbose);
 
@@ -52,12 +65,15 @@ async function main(): Promise<number> {
     if (!opened.ok) return fail(opened.error, 1);
     live = opened.capture;
   }
-  let secret: Buffer | null = null;
-  if (c.server) {
-    const s = readSecretFile(c.server.secretFile);
-    if (!s.ok) return fail(s.error);
-    secret = s.secret;
+  // A capture file only root can read is opened now, before privileges go.
+  let firstReader: CaptureReader | undefined;
+  if (c.source.kind === 'file') {
+    const opened = openCaptureFile(c.source.path);
+    if (!opened.ok) return fail(`${c.source.path}: ${opened.code}: ${opened.detail}`, 1);
+    firstReader = opened.reader;
   }
+  // The relay beside the probe starts as root too, and drops privileges on its own.
+  const relay = relayChild.child ? forkRelay(relayChild.child, log) : null;
   if (isRoot()) {
     if (c.noDropPriv) log.warn('keeping root (--no-droppriv)');
     else {
@@ -95,6 +111,7 @@ async function main(): Promise<number> {
   let summaryPackets = 0;
   let summaryBytes = 0;
   let summarySkipped = 0;
+  let summaryKernel = '';
   let exitCode = 0;
   if (c.source.kind === 'simulate') {
     const world = pickWorldHosts(160, c.source.seed);
@@ -111,21 +128,27 @@ async function main(): Promise<number> {
     if (c.source.kind === 'file') {
       const out = process.stdout;
       const r = await runFile({
+        firstReader,
         path: c.source.path, realtime: c.source.realtime, loop: c.source.loop,
         drain: () => (ndjson && out.writableLength > 4 * 1024 * 1024 ? new Promise<void>((res) => out.once('drain', () => res())) : null),
       }, pipeline, () => stopping);
       pipeline.finish();
       if (!r.ok) {
-        process.stderr.write(`ggprobe: ${c.source.path}: ${r.error.detail}\n`);
+        process.stderr.write(`ggprobe: ${c.source.path}: ${r.error.code}: ${r.error.detail}\n`);
         exitCode = 1;
       }
     } else if (live) {
       const cap = live;
       cap.start(pipeline);
       const idle = setInterval(() => pipeline.advance(Math.round((performance.timeOrigin + performance.now()) * 1000)), 100);
+      const kernel = captureStatsReporter(() => cap.stats(), log);
+      kernel.start();
+      const statsTimer = setInterval(() => kernel.tick(), 10_000);
       log.info({ interface: c.source.kind === 'live' ? c.source.device : '' }, 'capturing');
       await new Promise<void>((resolve) => { stopLive = resolve; });
       clearInterval(idle);
+      clearInterval(statsTimer);
+      summaryKernel = kernel.summary();
       cap.close();
       pipeline.finish(Math.round((performance.timeOrigin + performance.now()) * 1000));
     }
@@ -135,10 +158,11 @@ async function main(): Promise<number> {
   }
   sink.flush();
   if (uplink) await uplink.close();
+  if (relay) await stopRelay(relay);
   const elapsed = (Date.now() - t0) / 1000;
   const events = counts.newconns + counts.datas + counts.delconns + counts.names + counts.traces;
   process.stderr.write(`ggprobe: ${summaryPackets} packets, ${summaryBytes} bytes, ${summarySkipped} skipped, ${counts.newconns} connections, ${events} events` +
-    ` (${counts.datas} data, ${counts.names} names, ${counts.traces} traces), ${elapsed.toFixed(3)} s, ${Math.round(summaryPackets / Math.max(elapsed, 1e-6))} packets/s` +
+    ` (${counts.datas} data, ${counts.names} names, ${counts.traces} traces), ${elapsed.toFixed(3)} s, ${Math.round(summaryPackets / Math.max(elapsed, 1e-6))} packets/s` + summaryKernel +
     (uplink ? `, sent ${uplink.counters.datagrams} datagrams, dropped ${uplink.counters.dropped}` : '') + '\n');
   await new Promise<void>((r) => (process.stdout.writableLength ? process.stdout.once('drain', () => r()) : r()));
   return exitCode;

@@ -28,7 +28,12 @@ export const PROBE_OPTIONS: OptionSpec[] = [
   { key: 'dataInterval', long: '--data-interval', value: 'MS', doc: 'DATA aggregation interval in milliseconds (default 100).' },
   { key: 'user', short: '-u', value: 'USER', doc: 'User to drop to after opening the capture (default _ggprobe, else nobody).' },
   { key: 'noDropPriv', long: '--no-droppriv', doc: 'Keep root (refused unless given explicitly).' },
+  { key: 'relayListen', long: '--relay-listen', value: 'ADDR:PORT', doc: 'Also run a relay for other probes on ADDR:PORT, forwarding to -s (it drops privileges on its own).' },
+  { key: 'relayId', long: '--relay-id', value: 'N', doc: 'With --relay-listen: the relay\'s own id upstream.' },
+  { key: 'relaySecretFile', long: '--relay-secret-file', value: 'FILE', doc: 'With --relay-listen: the relay\'s own secret (mode 600).' },
+  { key: 'relayProbesDir', long: '--relay-probes-dir', value: 'DIR', doc: 'With --relay-listen: directory of the secrets of the probes it accepts.' },
+  { key: 'relayUser', long: '--relay-user', value: 'USER', doc: 'With --relay-listen: user the relay drops to (default _ggrelay, else nobody).' },
 ];
 
-export const PROBE_SYNOPSIS = 'ggprobe [-dnv] (-i IFACE [-f BPF] | -r FILE [--realtime [FACTOR]] [--loop] | --simulate [--rate N] [--seed N] | -D)\n               [-s HOST[:PORT] --id N --secret-file FILE [--site-lat DEG --site-lng DEG --site-name NAME]] [--print]';
+export const PROBE_SYNOPSIS = 'ggprobe [-dnv] (-i IFACE [-f BPF] | -r FILE [--realtime [FACTOR]] [--loop] | --simulate [--rate N] [--seed N] | -D)\n               [-s HOST[:PORT] --id N --secret-file FILE [--site-lat DEG --site-lng DEG --site-name NAME]] [--print]\n               [--relay-listen ADDR:PORT --relay-id N --relay-secret-file FILE [--relay-probes-dir DIR]]';
 export const PROBE_ABOUT = 'The glouglou probe: turns captured (or simulated) traffic into connection, traffic, DNS name and path events, and sends them to glougloud or a relay, or prints them as NDJSON.';

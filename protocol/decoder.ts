@@ -87,6 +87,7 @@ function addFields(p: Parser, fields: readonly Field[], family: 4 | 6 | 0): Pars
           .buffer(f.name, { length: `${f.name}_len`, formatter: decodeUtf8 as never });
         break;
       case 'bytes': p = p.buffer(f.name, { length: f.length }); break;
+      case 'blob16': p = p.uint16be(`${f.name}_len`).buffer(f.name, { length: `${f.name}_len` }); break;
       case 'list':
         p = p.uint8(`${f.name}_count`).array(f.name, { type: addFields(new Parser(), f.item, family), length: `${f.name}_count` });
         break;
@@ -152,7 +153,8 @@ function buildValidator(fields: readonly Field[], where: string): Validator {
           break;
         }
         // A bad family is checked by the caller first: the rest of the body was not read.
-        case 'family': case 'addr': case 'bytes': break;
+        // A blob's only constraint, fitting in the body, is the length check above.
+        case 'family': case 'addr': case 'bytes': case 'blob16': break;
       }
     }
   };

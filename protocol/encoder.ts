@@ -100,6 +100,11 @@ function emit(g: Gen, fields: readonly Field[], obj: string, fam: string, at: st
         g.fixed += f.length;
         g.write.push(`v = ${v}; if (!(v instanceof Uint8Array) || v.length !== ${f.length}) bad(${where}, v); out.set(v, o); o += ${f.length};`);
         break;
+      case 'blob16':
+        g.size.push(`v = ${v}; if (!(v instanceof Uint8Array) || v.length > 65535) bad(${where}, v); s += 2 + v.length;`);
+        g.write.push(`v = ${v}; if (!(v instanceof Uint8Array) || v.length > 65535) bad(${where}, v);`);
+        g.write.push('out[o] = v.length >>> 8; out[o + 1] = v.length & 255; out.set(v, o + 2); o += 2 + v.length;');
+        break;
       case 'list': {
         const it = `it${depth}`;
         const list = `l${depth}`;
@@ -122,7 +127,7 @@ export function buildMessageEncoder(mod: ModuleSpec, msg: MessageSpec): MessageE
   const lists = 'let l0, l1, l2;';
   const make = new Function('C', 'bad', 'parse4', 'parse6', `
     return {
-      size(m) { ${lists} let s = ${g.fixed}; ${g.size.join('\n')} return s; },
+      size(m) { ${lists} let v, s = ${g.fixed}; ${g.size.join('\n')} return s; },
       write(m, out, o) { ${lists} let v, h, n; ${g.write.join('\n')} return o; },
     };`);
   const { size, write } = make(g.consts, bad, parse4, parse6) as { size: Sizer; write: Writer };

@@ -36,7 +36,14 @@ export interface BytesField { name: string; kind: 'bytes'; length: number; doc: 
 /** u8 count followed by that many items, each a record of the given fields. */
 export interface ListField { name: string; kind: 'list'; max: number; item: Field[]; doc: string }
 
-export type Field = IntField | TimeField | EnumField | FamilyField | AddrField | StringField | BytesField | ListField;
+/**
+ * u16 byte count followed by that many opaque bytes, decoded as a Buffer (a
+ * view into the payload). For payloads carried without being read, such as
+ * the messages inside a relay's FORWARD envelope.
+ */
+export interface BlobField { name: string; kind: 'blob16'; doc: string }
+
+export type Field = IntField | TimeField | EnumField | FamilyField | AddrField | StringField | BytesField | ListField | BlobField;
 
 /** One message of a module: its type number, its name, and its body layout. */
 export interface MessageSpec {
@@ -64,6 +71,6 @@ export function fixedSize(f: Field, family: 4 | 6): number {
     case 'time': return 8;
     case 'addr': return family === 4 ? 4 : 16;
     case 'bytes': return f.length;
-    case 'str8': case 'str16': case 'list': return -1;
+    case 'str8': case 'str16': case 'list': case 'blob16': return -1;
   }
 }

@@ -21,6 +21,7 @@ const K = (name: string): MessageKind => {
 export const Msg = {
   HELLO: K('HELLO'), HELLO_RES: K('HELLO_RES'), AUTH: K('AUTH'), AUTH_RES: K('AUTH_RES'),
   PING: K('PING'), PING_RES: K('PING_RES'), NOTICE: K('NOTICE'), BYE: K('BYE'),
+  FORWARD: K('FORWARD'), RELAY_STATS: K('RELAY_STATS'),
   NEWCONN: K('NEWCONN'), DELCONN: K('DELCONN'), DATA: K('DATA'), NAME: K('NAME'), TRACE: K('TRACE'),
   FORK: K('FORK'), EXEC: K('EXEC'), EXIT: K('EXIT'),
 } as const;

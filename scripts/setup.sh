@@ -38,6 +38,29 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lockhash" ]; then
   echo "$lockhash" > "$stamp"
 fi
 
+# The kernel capture counters addon (probe/native): only when missing or older
+# than its sources. Before the TypeScript step, whose check sees probe/ change.
+# Without it ggprobe still captures, so a failed build is a warning.
+addon=probe/native/build/Release/capture_stats.node
+if [ ! -f "$addon" ] || [ -n "$(find probe/native -maxdepth 1 -type f -newer "$addon" -print -quit)" ]; then
+  gyp=""
+  for g in "$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js" \
+           "$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js" \
+           node_modules/node-gyp/bin/node-gyp.js; do
+    if [ -f "$g" ]; then gyp=$g; break; fi
+  done
+  gyp_args=(rebuild --directory probe/native --loglevel=error)
+  # Node's headers as installed here, so node-gyp never downloads them.
+  nodedir=$(npm config get nodedir 2>/dev/null || true)
+  if [ -n "$nodedir" ] && [ "$nodedir" != undefined ]; then gyp_args+=("--nodedir=$nodedir"); fi
+  echo "glouglou setup: building probe/native" >&2
+  if [ -z "$gyp" ]; then
+    echo "glouglou setup: node-gyp not found; ggprobe will not report kernel drops" >&2
+  elif ! node "$gyp" "${gyp_args[@]}" >/dev/null; then
+    echo "glouglou setup: probe/native did not build; ggprobe will not report kernel drops" >&2
+  fi
+fi
+
 # Build: only when a source file is newer than the last build.
 built=dist/.glouglou-built
 if [ ! -f "$built" ] || [ -n "$(find protocol probe relay glougloud viz-client scripts tsconfig.json package-lock.json -newer "$built" -type f -print -quit 2>/dev/null)" ]; then

@@ -1,9 +1,12 @@
 import type { Socket, RemoteInfo } from 'node:dgram';
-import type { Message } from '../../protocol/datagram.js';
+import { decodeMessages, type Message } from '../../protocol/datagram.js';
 import type { Logger } from '../../protocol/edge/log.js';
+import { arrivedPath, ForwardCode, type ForwardHead } from '../../protocol/forward.js';
+import { Msg } from '../../protocol/messages.js';
 import type { ServerSession, ServerSessions, SessionCounters } from '../../protocol/session/server-sessions.js';
 import type { IngestModules, ProbeRef } from '../modules/index.js';
 import type { Site } from '../config.js';
+import { OriginTable, type Way } from './relayed-origins.js';
 import { accumulate, probeStatsCommands, serverStatsCommands, type IngestCounters } from './stats.js';
 
 /** A batch of Redis commands, written as one pipeline. */
@@ -19,8 +22,12 @@ export interface CommandSink { write(commands: Commands): void }
  */
 export class ProbesServer {
   readonly counters: IngestCounters = {
-    datagrams: 0, bytes: 0, messages: 0, dropped: 0, skippedMessages: 0, unknownModule: 0, drops: {},
+    datagrams: 0, bytes: 0, messages: 0, dropped: 0, skippedMessages: 0, unknownModule: 0, forwards: 0, refusedForwards: 0, collisions: 0, drops: {},
   };
+  /** Probe id ownership (direct or through relays), relayed probes, relay health. */
+  readonly origins = new OriginTable();
+  /** Last time a collision of (id, way) was logged, so a colliding probe is one warning a minute, not one per datagram. */
+  private readonly collisionLogged = new Map<string, number>();
   private statsDueAt = 0;
   /** Live sessions and where each one's probe was last heard from (to answer it and to say BYE). */
   private readonly live = new Map<number, { session: ServerSession; probe: ProbeRef; address: string; port: number }>();
@@ -44,12 +51,15 @@ export class ProbesServer {
     this.counters.bytes += msg.length;
     const r = this.sessions.receive(msg, rinfo.address, now);
     switch (r.kind) {
-      case 'messages':
-        this.ingest(this.notePeer(r.session, rinfo).probe, r.messages, now);
+      case 'messages': {
+        const peer = this.notePeer(r.session, rinfo);
+        if (this.owned(r.session.probeId, '', now)) this.ingest(r.session, peer.probe, r.messages, now);
         this.counters.skippedMessages += r.skipped;
         if (r.reply) this.reply(r.reply, rinfo);
         return;
+      }
       case 'send':
+        if (r.session) this.owned(r.session.probeId, '', now);
         this.reply(r.datagram, rinfo);
         return;
       case 'established':
@@ -100,14 +110,95 @@ export class ProbesServer {
     accumulate(t, p.session.counters);
   }
 
-  private ingest(probe: ProbeRef, messages: Message[], now: number): void {
+  /** True when `id` may be used by `way`; a collision is counted and logged (once a minute per id and way). */
+  private owned(id: number, way: Way, now: number): boolean {
+    const c = this.origins.claim(id, way, now);
+    if (c.ok) {
+      if (c.moved !== null) this.log.info({ probe: id, from: c.moved || 'direct', to: way || 'direct' }, 'probe moved');
+      return true;
+    }
+    this.collision(id, way, c.owner, now);
+    return false;
+  }
+
+  private collision(id: number, way: Way, owner: Way, now: number): void {
+    this.counters.collisions++;
+    this.refuse(ForwardCode.COLLISION);
+    const key = `${id} ${way}`;
+    if (now - (this.collisionLogged.get(key) ?? -Infinity) < 60_000) return;
+    if (this.collisionLogged.size > 10_000) this.collisionLogged.clear();
+    this.collisionLogged.set(key, now);
+    this.log.warn({ probe: id, via: way || 'direct', owner: owner || 'direct', code: ForwardCode.COLLISION },
+      `probe id ${id} is already in use ${owner ? `through relays ${owner}` : 'by a direct session'}: refused, not merged`);
+  }
+
+  private refuse(code: string): void {
+    this.counters.drops[code] = (this.counters.drops[code] ?? 0) + 1;
+  }
+
+  /** Hands each message to its module; module 0 here is relaying (FORWARD, RELAY_STATS), the session layer having taken the rest. */
+  private ingest(session: ServerSession, probe: ProbeRef, messages: Message[], now: number): void {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
+      if (m.module === Msg.FORWARD.module) { this.internal(session.probeId, m, now, session); continue; }
       const mod = this.modules.byId[m.module];
       if (mod === undefined) { this.counters.unknownModule++; continue; }
       mod.apply(probe, m, now);
     }
     this.counters.messages += messages.length;
+  }
+
+  /** A module-0 message of `from`: an envelope from its session (`session` given), or a relay's health. */
+  private internal(from: number, m: Message, now: number, session?: ServerSession): void {
+    if (m.type === Msg.RELAY_STATS.type) this.origins.relayStats(from, m, now);
+    else if (m.type === Msg.FORWARD.type) {
+      if (session !== undefined) this.forward(session, m as unknown as ForwardHead & { inner: Buffer }, now);
+      else { this.counters.refusedForwards++; this.refuse(ForwardCode.NESTED); }
+    }
+  }
+
+  /** A FORWARD from a relay's session: check the path, claim the origin's id, decode the inner messages as the origin's. */
+  private forward(session: ServerSession, f: ForwardHead & { inner: Buffer }, now: number): void {
+    this.counters.forwards++;
+    const arrived = arrivedPath(f, session.probeId);
+    if (!arrived.ok) {
+      this.counters.refusedForwards++;
+      this.refuse(arrived.code);
+      this.log.debug({ code: arrived.code, relay: session.probeId }, arrived.detail);
+      return;
+    }
+    const origin = f.origin_id;
+    let site: Site = { lat: f.site_lat / 1e6, lng: f.site_lng / 1e6, name: f.site_name };
+    // A probe that did not say where it stands gets its configured site, as a direct one would.
+    if (site.name === '' && site.lat === 0 && site.lng === 0) site = this.configuredSite(origin) ?? site;
+    const r = this.origins.forward(origin, arrived.via, site, f.lost, f.dropped, now);
+    if (!r.ok) {
+      this.counters.refusedForwards++;
+      this.collision(origin, arrived.via.join('>'), r.owner, now);
+      return;
+    }
+    if (r.moved !== null) this.log.info({ probe: origin, from: r.moved || 'direct', to: r.probe.via }, 'probe moved');
+    if (f.inner.length === 0) return;
+    const d = decodeMessages(f.inner);
+    if (!d.ok) {
+      // As for a datagram: the first fault rejects the envelope's messages, all of them.
+      r.probe.decodeErrors++;
+      this.refuse(d.code);
+      this.log.debug({ code: d.code, probe: origin, via: r.probe.via }, d.detail);
+      return;
+    }
+    r.probe.messages += d.messages.length;
+    r.probe.bytes += f.inner.length;
+    this.counters.skippedMessages += d.skipped;
+    const ref = r.probe.ref;
+    for (let i = 0; i < d.messages.length; i++) {
+      const m = d.messages[i];
+      if (m.module === Msg.FORWARD.module) { this.internal(origin, m, now); continue; }
+      const mod = this.modules.byId[m.module];
+      if (mod === undefined) { this.counters.unknownModule++; continue; }
+      mod.apply(ref, m, now);
+    }
+    this.counters.messages += d.messages.length;
   }
 
   private reply(datagram: Buffer, rinfo: RemoteInfo): void {
@@ -129,6 +220,7 @@ export class ProbesServer {
     if (now >= this.statsDueAt) {
       this.statsDueAt = now + this.statsEveryMs;
       for (const s of this.sessions.all()) for (const c of probeStatsCommands(s, now, this.totals.get(s.probeId))) commands.push(c);
+      for (const c of this.origins.statsCommands(now)) commands.push(c);
       for (const c of serverStatsCommands(this.counters, this.sessions.stats, this.sessions.size, now)) commands.push(c);
     }
     if (commands.length) this.sink.write(commands);

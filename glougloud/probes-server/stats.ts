@@ -9,6 +9,11 @@ export interface IngestCounters {
   dropped: number;
   skippedMessages: number;
   unknownModule: number;
+  /** FORWARD envelopes received from relays, and those refused (bad path, loop, collision, nested). */
+  forwards: number;
+  refusedForwards: number;
+  /** Datagrams or envelopes refused because their probe id was in use another way. */
+  collisions: number;
   drops: Record<string, number>;
 }
 
@@ -35,7 +40,7 @@ export function probeStatsCommands(s: ServerSession, now: number, earlier?: Sess
   const hset = ['HSET', key,
     'session', String(s.id), 'established_at', String(s.establishedAt), 'last_seen', String(s.lastSeen),
     'site_name', s.site.name, 'site_lat', String(s.site.lat), 'site_lng', String(s.site.lng),
-    'mode', s.mode, 'version', String(s.version), 'updated', String(now)];
+    'mode', s.mode, 'version', String(s.version), 'via', '', 'updated', String(now)];
   for (const f of COUNTER_FIELDS) hset.push(FIELD_NAMES[f], String(s.counters[f] + (earlier?.[f] ?? 0)));
   return [hset, ['EXPIRE', key, String(PROBE_STATS_TTL_S)]];
 }
@@ -53,6 +58,7 @@ export function serverStatsCommands(c: IngestCounters, sessions: { handshakes: n
   const h = ['HSET', SERVER_STATS_KEY, 'updated', String(now), 'sessions', String(live),
     'datagrams', String(c.datagrams), 'bytes', String(c.bytes), 'messages', String(c.messages), 'dropped', String(c.dropped),
     'skipped_messages', String(c.skippedMessages), 'unknown_module', String(c.unknownModule),
+    'forwards', String(c.forwards), 'refused_forwards', String(c.refusedForwards), 'collisions', String(c.collisions),
     'handshakes', String(sessions.handshakes), 'established', String(sessions.established), 'denied', String(sessions.denied),
     'replaced', String(sessions.replaced), 'expired', String(sessions.expired), 'pending_evicted', String(sessions.pendingEvicted)];
   for (const [code, n] of Object.entries(c.drops)) h.push(`drop:${code}`, String(n));

@@ -1,5 +1,2 @@
-/** Delay before the n-th consecutive retry: capped exponential backoff with jitter, so many probes do not retry in step. */
-export function restartDelay(failures: number, baseMs = 500, capMs = 30_000, jitter = Math.random()): number {
-  const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(exp * (0.5 + jitter / 2));
-}
+/** The retry backoff now lives with the uplink in protocol/edge/, shared with the relay. */
+export { restartDelay } from '../../protocol/edge/backoff.js';

@@ -7,8 +7,8 @@ export const SessionMode = { encrypt: 1, integrity: 2 } as const;
 export const internalModule: ModuleSpec = {
   id: 0,
   name: 'internal',
-  version: 1,
-  doc: 'Session layer: handshake, keepalive, notices and goodbye.',
+  version: 2,
+  doc: 'Session layer: handshake, keepalive, notices and goodbye; relay envelopes and relay health.',
   messages: [
     {
       type: 1, name: 'HELLO', doc: 'Probe → server: opens a handshake. Sent in a plain datagram with session id 0.',
@@ -73,6 +73,38 @@ export const internalModule: ModuleSpec = {
       type: 8, name: 'BYE', doc: 'Either side: the session ends now.',
       fields: [
         { name: 'reason', kind: 'enum', values: { shutdown: 1, restart: 2, timeout: 3, denied: 4, error: 5 }, doc: 'Why.' },
+      ],
+    },
+    {
+      type: 9, name: 'FORWARD', doc: 'Relay → upstream: messages of a probe behind the relay, carried unread, with where they came from (spec §7.8).',
+      fields: [
+        { name: 'origin_id', kind: 'u32', min: 1, doc: 'Id of the probe that sent the inner messages.' },
+        {
+          name: 'path', kind: 'list', max: 16, doc: 'Relays the messages went through, first (the origin\'s relay) to last (the sender of this datagram).',
+          item: [{ name: 'relay_id', kind: 'u32', min: 1, doc: 'A relay\'s probe id.' }],
+        },
+        { name: 'site_lat', kind: 'i32', min: -90_000_000, max: 90_000_000, doc: 'Origin site latitude in microdegrees, as in its AUTH.' },
+        { name: 'site_lng', kind: 'i32', min: -180_000_000, max: 180_000_000, doc: 'Origin site longitude in microdegrees.' },
+        { name: 'site_name', kind: 'str8', max: 64, doc: 'Origin site name, UTF-8.' },
+        { name: 'lost', kind: 'u32', doc: 'Datagrams of the origin lost before its first relay (sequence gaps) since the previous FORWARD of this origin.' },
+        { name: 'dropped', kind: 'u32', doc: 'Messages of the origin dropped by relays of the path (upstream buffer full) since the previous FORWARD of this origin.' },
+        { name: 'inner', kind: 'blob16', doc: 'The origin\'s messages, framed as in a payload, unread by relays.' },
+      ],
+    },
+    {
+      type: 10, name: 'RELAY_STATS', doc: 'Relay → upstream: the relay\'s health over the last interval (counts are deltas).',
+      fields: [
+        { name: 'ts', kind: 'time', doc: 'End of the interval, relay clock.' },
+        { name: 'interval_us', kind: 'u32', doc: 'Length of the interval in µs.' },
+        { name: 'sessions', kind: 'u32', doc: 'Downstream sessions established now.' },
+        { name: 'datagrams', kind: 'u32', doc: 'Authentic downstream datagrams received.' },
+        { name: 'lost', kind: 'u32', doc: 'Downstream datagrams lost (sequence gaps), all sessions together.' },
+        { name: 'dropped', kind: 'u32', doc: 'Messages dropped because the upstream buffer was full.' },
+        { name: 'auth_failures', kind: 'u32', doc: 'Downstream datagrams that did not authenticate (forged, corrupted).' },
+        { name: 'replays', kind: 'u32', doc: 'Downstream datagrams refused as replayed.' },
+        { name: 'unknown_sessions', kind: 'u32', doc: 'Sealed datagrams of sessions the relay does not know (e.g. sent before it restarted).' },
+        { name: 'loops', kind: 'u32', doc: 'FORWARDs refused because their path already held this relay, or was full.' },
+        { name: 'refused', kind: 'u32', doc: 'Other downstream datagrams refused: malformed, unknown probe, rate limited, denied.' },
       ],
     },
   ],

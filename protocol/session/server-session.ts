@@ -1,4 +1,5 @@
 import { decodeMessages, encodeMessages, PROTOCOL_VERSION, type DatagramHeader, type Message } from '../datagram.js';
+import { splitInternal } from '../framing.js';
 import { Msg } from '../messages.js';
 import { refuse, SessionCode, type SealMode, type SessionError } from './codes.js';
 import type { SessionKeys } from './crypto.js';
@@ -27,7 +28,7 @@ export interface SessionCounters {
 
 /** What one authentic sealed datagram amounted to. */
 export type SealedOutcome =
-  | { ok: true; kind: 'traffic'; messages: Message[]; skipped: number; seq: number; lost: number; reply?: Buffer }
+  | { ok: true; kind: 'traffic'; messages: Message[]; skipped: number; seq: number; lost: number; reply?: Buffer; raw?: Buffer }
   | { ok: true; kind: 'bye'; reason: CloseReason }
   | SessionError;
 
@@ -43,6 +44,11 @@ export interface SessionInit {
   authResDatagram: Buffer;
   replayWindow: number;
   now: number;
+  /**
+   * Leave messages of modules other than 0 undecoded, only framed, and hand
+   * them on as `raw` bytes (a relay passes them on unread).
+   */
+  passThrough?: boolean;
 }
 
 /** One established probe session on the server: identity, keys, replay state and counters. */
@@ -64,6 +70,7 @@ export class ServerSession {
   readonly authResDatagram: Buffer;
   private readonly keys: SessionKeys;
   private readonly window: ReplayWindow;
+  private readonly passThrough: boolean;
   private sendSeq = 0;
 
   constructor(init: SessionInit) {
@@ -76,6 +83,7 @@ export class ServerSession {
     this.authBody = init.authBody;
     this.authResDatagram = init.authResDatagram;
     this.window = new ReplayWindow(init.replayWindow);
+    this.passThrough = init.passThrough === true;
     this.establishedAt = init.now;
     this.lastSeen = init.now;
   }
@@ -107,18 +115,36 @@ export class ServerSession {
     if (h.seq > previousTop) lost = h.seq - previousTop - 1;
     else c.reordered++;
     c.lost += lost;
-    const d = decodeMessages(opened.payload);
-    if (!d.ok) {
-      c.decodeErrors++;
-      return d;
+    let decoded: Message[];
+    let skipped: number;
+    let raw: Buffer | undefined;
+    if (this.passThrough) {
+      const s = splitInternal(opened.payload);
+      if (!s.ok) {
+        c.decodeErrors++;
+        return s;
+      }
+      decoded = s.internal;
+      skipped = s.skipped;
+      c.messages += s.rawCount;
+      if (s.rawCount > 0) raw = s.raw;
+    } else {
+      const d = decodeMessages(opened.payload);
+      if (!d.ok) {
+        c.decodeErrors++;
+        return d;
+      }
+      decoded = d.messages;
+      skipped = d.skipped;
     }
-    c.messages += d.messages.length;
-    c.skipped += d.skipped;
-    const t = sortTraffic(d.messages);
+    c.messages += decoded.length;
+    c.skipped += skipped;
+    const t = sortTraffic(decoded);
     if (t.bye !== undefined) return { ok: true, kind: 'bye', reason: t.bye };
     const reply = t.replies.length > 0 ? this.seal(encodeMessages(t.replies)) : null;
-    const out: SealedOutcome = { ok: true, kind: 'traffic', messages: t.app, skipped: d.skipped, seq: h.seq, lost };
+    const out: SealedOutcome = { ok: true, kind: 'traffic', messages: t.app, skipped, seq: h.seq, lost };
     if (reply !== null) out.reply = reply;
+    if (raw !== undefined) out.raw = raw;
     return out;
   }
 

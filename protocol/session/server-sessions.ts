@@ -33,6 +33,8 @@ export interface ServerSessionsOptions {
   maxSources: number;
   replayWindow: number;
   randomBytes: (n: number) => Buffer;
+  /** Hand messages of modules other than 0 on undecoded, as `raw` (relays). */
+  passThrough: boolean;
 }
 
 /** Defaults for the optional server-session settings. */
@@ -48,6 +50,7 @@ export const DEFAULT_SERVER_SESSIONS_OPTIONS: Omit<ServerSessionsOptions, 'secre
   maxSources: 65_536,
   replayWindow: DEFAULT_REPLAY_WINDOW,
   randomBytes: cryptoRandomBytes,
+  passThrough: false,
 };
 
 /**
@@ -57,7 +60,7 @@ export const DEFAULT_SERVER_SESSIONS_OPTIONS: Omit<ServerSessionsOptions, 'secre
 export type ServerResult =
   | { kind: 'send'; datagram: Buffer; session?: ServerSession }
   | { kind: 'established'; session: ServerSession; datagram: Buffer; replaced?: ServerSession }
-  | { kind: 'messages'; session: ServerSession; messages: Message[]; skipped: number; seq: number; lost: number; reply?: Buffer }
+  | { kind: 'messages'; session: ServerSession; messages: Message[]; skipped: number; seq: number; lost: number; reply?: Buffer; raw?: Buffer }
   | { kind: 'closed'; session: ServerSession; reason: CloseReason }
   | { kind: 'drop'; code: SessionCodeValue; detail: string; session?: ServerSession; reply?: Buffer };
 
@@ -194,9 +197,10 @@ export class ServerSessions {
       this.remove(session);
       return { kind: 'closed', session, reason: r.reason };
     }
-    if (r.messages.length === 0 && r.skipped === 0 && r.reply !== undefined) return { kind: 'send', datagram: r.reply, session };
+    if (r.messages.length === 0 && r.skipped === 0 && r.reply !== undefined && r.raw === undefined) return { kind: 'send', datagram: r.reply, session };
     const out: ServerResult = { kind: 'messages', session, messages: r.messages, skipped: r.skipped, seq: r.seq, lost: r.lost };
     if (r.reply !== undefined) out.reply = r.reply;
+    if (r.raw !== undefined) out.raw = r.raw;
     return out;
   }
 
@@ -259,7 +263,7 @@ export class ServerSessions {
       id: p.id, probeId: p.probeId, version: p.version, mode: p.mode,
       site: { lat: (m.site_lat as number) / 1e6, lng: (m.site_lng as number) / 1e6, name: m.site_name as string },
       keys: deriveKeys(secret, p.nonceP, p.nonceS, p.id, p.version),
-      authBody: body, authResDatagram, replayWindow: this.o.replayWindow, now,
+      authBody: body, authResDatagram, replayWindow: this.o.replayWindow, now, passThrough: this.o.passThrough,
     });
     this.sessions.set(session.id, session);
     this.byProbe.set(session.probeId, session);

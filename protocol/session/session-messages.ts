@@ -74,6 +74,9 @@ const sessionHandlers: Record<number, SessionHandler> = {
   [Msg.PING.type]: (m, t) => { t.replies.push({ ...Msg.PING_RES, token: m.token, ts: m.ts }); },
   [Msg.PING_RES.type]: (m, t) => { t.pongs.push(m); },
   [Msg.BYE.type]: (m, t) => { t.bye = m.reason as CloseReason; },
+  // Relaying is the application's business: envelopes and relay health go up with the other modules' messages.
+  [Msg.FORWARD.type]: (m, t) => { t.app.push(m); },
+  [Msg.RELAY_STATS.type]: (m, t) => { t.app.push(m); },
 };
 
 /** Splits decoded sealed messages into session-layer work and application messages. */

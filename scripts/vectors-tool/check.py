@@ -22,6 +22,13 @@ TABLES = {
     (0, 7): [('code', 'enum', {'values': {1: 'version', 2: 'unknown_session', 3: 'denied', 4: 'rate_limited', 5: 'info'}}),
              ('min_version', 'u8', {'min': 1}), ('max_version', 'u8', {'min': 1}), ('text', 'str8', {'max': 200})],
     (0, 8): [('reason', 'enum', {'values': {1: 'shutdown', 2: 'restart', 3: 'timeout', 4: 'denied', 5: 'error'}})],
+    (0, 9): [('origin_id', 'u32', {'min': 1}), ('path', 'list', {'max': 16, 'item': [('relay_id', 'u32', {'min': 1})]}),
+             ('site_lat', 'i32', {'min': -90_000_000, 'max': 90_000_000}),
+             ('site_lng', 'i32', {'min': -180_000_000, 'max': 180_000_000}), ('site_name', 'str8', {'max': 64}),
+             ('lost', 'u32', {}), ('dropped', 'u32', {}), ('inner', 'blob16', {})],
+    (0, 10): [('ts', 'time', {}), ('interval_us', 'u32', {}), ('sessions', 'u32', {}), ('datagrams', 'u32', {}),
+              ('lost', 'u32', {}), ('dropped', 'u32', {}), ('auth_failures', 'u32', {}), ('replays', 'u32', {}),
+              ('unknown_sessions', 'u32', {}), ('loops', 'u32', {}), ('refused', 'u32', {})],
     (1, 1): [('conn_id', 'u32', {}), ('ts', 'time', {}), ('proto', 'u8', {}), ('vlan', 'u16', {'max': 4095}),
              ('vlan_inner', 'u16', {'max': 4095}), ('sport', 'u16', {}), ('dport', 'u16', {}), ('family', 'family', {}),
              ('src', 'addr', {}), ('dst', 'addr', {})],
@@ -69,7 +76,7 @@ def layout(fields, body, pos, fam, out):
                 if fam not in (4, 6):
                     raise Fail('GG_ERR_BAD_FAMILY')
             out.append((name, kind, x, raw))
-        elif kind in ('str8', 'str16'):
+        elif kind in ('str8', 'str16', 'blob16'):
             p = 1 if kind == 'str8' else 2
             if len(body) - pos < p:
                 raise Fail('GG_ERR_LENGTH_MISMATCH')
@@ -115,7 +122,7 @@ def values(parts):
             m[name] = raw[0]
         elif kind == 'addr':
             m[name] = None if x.get('optional') and not any(raw) else addr_text(raw)
-        elif kind == 'bytes':
+        elif kind in ('bytes', 'blob16'):
             m[name] = raw.hex()
         elif kind in ('str8', 'str16'):
             if len(raw) > x['max']:

@@ -1,5 +1,5 @@
 // spec/vectors/module-0.json: the session-layer messages (spec §6.1).
-import { i32, utf8, ramp, rep, rawmsg, msg, hdr, H, valid, invalid } from './lib.mjs';
+import { i32, u32, utf8, ramp, rep, rawmsg, msg, hdr, H, valid, invalid } from './lib.mjs';
 import { handshakes } from './vectors-session.mjs';
 
 const hs = handshakes[0];
@@ -17,6 +17,13 @@ if (helloBody !== hs.hello_body_hex || helloResBody !== hs.hello_res_body_hex ||
 }
 
 const text200 = 'x'.repeat(197) + 'é' + 'y'; // 197 + 2 + 1 = 200 bytes
+
+// A framed DATA (module 1, type 3; spec §6.2) as a FORWARD carries it: conn 1, 100 ms, 2 packets of 1000 bytes out, 3 of 4500 back.
+const dataInner = '0103' + '0020' + '00000001' + '000612981d893240' + '000186a0' + '00000002' + '000003e8' + '00000003' + '00001194';
+// Relay ids 1..16: the longest path.
+const path16 = Array.from({ length: 16 }, (_, i) => i + 1);
+// A FORWARD body after its path: site (0, 0, ""), lost 0, dropped 0, no inner messages.
+const fwdTail = i32(0) + i32(0) + '00' + '00000000' + '00000000' + '0000';
 
 export const module0 = [
   // HELLO
@@ -94,14 +101,45 @@ export const module0 = [
     [msg(0, 8, '04'), { module: 0, type: 8, reason: 'denied' }],
     [msg(0, 8, '05'), { module: 0, type: 8, reason: 'error' }],
   ]),
-  valid('unknown type 9 of module 0 is skipped', H(SID), [
-    [msg(0, 9, '0102'), null],
+  valid('unknown type 11 of module 0 is skipped', H(SID), [
+    [msg(0, 11, '0102'), null],
     [msg(0, 8, '01'), { module: 0, type: 8, reason: 'shutdown' }],
+  ]),
+  // FORWARD: the inner messages are opaque bytes to the codec, decoded as their hex.
+  valid('FORWARD, one relay, one DATA inside', H(SID, 12), [
+    [msg(0, 9, '00000007' + '01' + '00000064' + i32(48_856_613) + i32(2_352_222) + '07' + utf8('paris-1')
+      + '00000003' + '00000000' + '0024' + dataInner),
+      { module: 0, type: 9, origin_id: 7, path: [{ relay_id: 100 }], site_lat: 48_856_613, site_lng: 2_352_222, site_name: 'paris-1',
+        lost: 3, dropped: 0, inner: dataInner }],
+  ]),
+  valid('FORWARD, two relays, empty inner (heartbeat), UTF-8 site name, largest counters', H(SID, 13), [
+    [msg(0, 9, '00000007' + '02' + '00000064' + '000000c8' + 'fe01d33c' + 'fbc9a10c' + '0c' + '53c3a36f205061756c6f2031'
+      + 'ffffffff' + 'ffffffff' + '0000'),
+      { module: 0, type: 9, origin_id: 7, path: [{ relay_id: 100 }, { relay_id: 200 }], site_lat: -33_434_820, site_lng: -70_672_116,
+        site_name: 'São Paulo 1', lost: 0xffffffff, dropped: 0xffffffff, inner: '' }],
+  ]),
+  valid('FORWARD, 16 relays (longest path), inner bytes that are no valid payload: relays do not read them', H(SID, 14), [
+    [msg(0, 9, 'ffffffff' + '10' + path16.map(u32).join('') + i32(0) + i32(0) + '00' + '00000000' + '00000001' + '0003' + '474702'),
+      { module: 0, type: 9, origin_id: 0xffffffff, path: path16.map((relay_id) => ({ relay_id })), site_lat: 0, site_lng: 0, site_name: '',
+        lost: 0, dropped: 1, inner: '474702' }],
+  ]),
+  valid('FORWARD and RELAY_STATS side by side, as a relay sends them', H(SID, 15), [
+    [msg(0, 10, '000612981d893240' + '000f4240' + '00000002' + '000003e8' + '00000005' + '00000000' + '00000001' + '00000002' + '00000003' + '00000000' + '00000004'),
+      { module: 0, type: 10, ts: T, interval_us: 1_000_000, sessions: 2, datagrams: 1000, lost: 5, dropped: 0, auth_failures: 1, replays: 2,
+        unknown_sessions: 3, loops: 0, refused: 4 }],
+    [msg(0, 9, '00000009' + '01' + '00000064' + i32(0) + i32(0) + '00' + '00000000' + '00000000' + '0009' + msg(0, 8, '03') + msg(2, 3, '')),
+      { module: 0, type: 9, origin_id: 9, path: [{ relay_id: 100 }], site_lat: 0, site_lng: 0, site_name: '', lost: 0, dropped: 0,
+        inner: msg(0, 8, '03') + msg(2, 3, '') }],
+  ]),
+  valid('RELAY_STATS, all zero but the clock', H(SID, 16), [
+    [msg(0, 10, '000612981d893240' + rep(0, 40)),
+      { module: 0, type: 10, ts: T, interval_us: 0, sessions: 0, datagrams: 0, lost: 0, dropped: 0, auth_failures: 0, replays: 0,
+        unknown_sessions: 0, loops: 0, refused: 0 }],
   ]),
   valid('unknown type 0 of module 0 is skipped', H(SID), [[rawmsg(0, 0, 0, ''), null]]),
 
   // invalid
-  invalid('strict: unknown type 9 of module 0', hdr() + msg(0, 9, '0102') + msg(0, 8, '01'), 'GG_ERR_UNKNOWN_TYPE', true),
+  invalid('strict: unknown type 11 of module 0', hdr() + msg(0, 11, '0102') + msg(0, 8, '01'), 'GG_ERR_UNKNOWN_TYPE', true),
   invalid('HELLO probe_id 0', hdr() + msg(0, 1, '00000000' + '01' + '01' + '01' + ramp(0, 32)), 'GG_ERR_FIELD_RANGE'),
   invalid('HELLO min_version 0', hdr() + msg(0, 1, '00000007' + '00' + '01' + '01' + ramp(0, 32)), 'GG_ERR_FIELD_RANGE'),
   invalid('HELLO max_version 0', hdr() + msg(0, 1, '00000007' + '01' + '00' + '01' + ramp(0, 32)), 'GG_ERR_FIELD_RANGE'),
@@ -143,6 +181,18 @@ export const module0 = [
   invalid('BYE reason 6', hdr() + msg(0, 8, '06'), 'GG_ERR_FIELD_RANGE'),
   invalid('BYE empty body', hdr() + msg(0, 8, ''), 'GG_ERR_LENGTH_MISMATCH'),
   invalid('BYE two-byte body', hdr() + msg(0, 8, '0100'), 'GG_ERR_LENGTH_MISMATCH'),
+  invalid('FORWARD origin_id 0', hdr() + msg(0, 9, '00000000' + '01' + '00000064' + fwdTail), 'GG_ERR_FIELD_RANGE'),
+  invalid('FORWARD relay_id 0 on the path', hdr() + msg(0, 9, '00000007' + '01' + '00000000' + fwdTail), 'GG_ERR_FIELD_RANGE'),
+  invalid('FORWARD path of 17 relays (max 16)', hdr() + msg(0, 9, '00000007' + '11' + [...path16, 17].map(u32).join('') + fwdTail), 'GG_ERR_FIELD_RANGE'),
+  invalid('FORWARD path count 2, one relay present', hdr() + msg(0, 9, '00000007' + '02' + '00000064'), 'GG_ERR_LENGTH_MISMATCH'),
+  invalid('FORWARD site_lat 90000001', hdr() + msg(0, 9, '00000007' + '01' + '00000064' + '055d4a81' + i32(0) + '00' + '00000000' + '00000000' + '0000'), 'GG_ERR_FIELD_RANGE'),
+  invalid('FORWARD site_name 65 bytes (max 64)',
+    hdr() + msg(0, 9, '00000007' + '01' + '00000064' + i32(0) + i32(0) + '41' + utf8('s'.repeat(65)) + '00000000' + '00000000' + '0000'), 'GG_ERR_STRING_TOO_LONG'),
+  invalid('FORWARD inner length 5, 4 bytes present', hdr() + msg(0, 9, '00000007' + '01' + '00000064' + i32(0) + i32(0) + '00' + '00000000' + '00000000' + '0005' + '01020304'), 'GG_ERR_LENGTH_MISMATCH'),
+  invalid('FORWARD one byte after its inner messages', hdr() + msg(0, 9, '00000007' + '01' + '00000064' + i32(0) + i32(0) + '00' + '00000000' + '00000000' + '0001' + 'aa' + 'bb'), 'GG_ERR_LENGTH_MISMATCH'),
+  invalid('FORWARD without its inner length', hdr() + msg(0, 9, '00000007' + '01' + '00000064' + i32(0) + i32(0) + '00' + '00000000' + '00000000'), 'GG_ERR_LENGTH_MISMATCH'),
+  invalid('RELAY_STATS ts 2^53', hdr() + msg(0, 10, '0020000000000000' + rep(0, 40)), 'GG_ERR_FIELD_RANGE'),
+  invalid('RELAY_STATS one byte short', hdr() + msg(0, 10, '000612981d893240' + rep(0, 39)), 'GG_ERR_LENGTH_MISMATCH'),
 ];
 // Keep the helpers honest: the hand-typed coordinates above are these values.
 for (const [hex, v] of [['fe01d33c', -33_434_820], ['fbc9a10c', -70_672_116], ['faa2b580', -90_000_000], ['0aba9500', 180_000_000], ['055d4a80', 90_000_000], ['f5456b00', -180_000_000]]) {

@@ -16,6 +16,8 @@ const NOBODY = 65534;
 export interface TestGlougloud {
   proc: ChildProcess;
   probesPort: number;
+  /** TCP port of the viz server (HTTP, /ws). */
+  vizPort: number;
   dir: string;
   probesDir: string;
   /** unix:///… of its Redis (embedded or the one given). */
@@ -63,15 +65,20 @@ export async function startGlougloud(o: TestGlougloudOptions = {}): Promise<Test
     partial = lines.pop() ?? '';
     logs.push(...lines);
   });
-  const probesPort = await new Promise<number>((resolve, reject) => {
+  // Both children say they are ready (the probes server's UDP port, the viz server's TCP port).
+  const { probesPort, vizPort } = await new Promise<{ probesPort: number; vizPort: number }>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`glougloud not ready in 20 s:\n${logs.join('\n')}`)), 20_000);
-    proc.on('message', (m: { type?: string; probesPort?: number }) => {
-      if (m.type === 'ready' && m.probesPort) { clearTimeout(t); resolve(m.probesPort); }
+    let probes = 0, viz = 0;
+    proc.on('message', (m: { type?: string; probesPort?: number; vizPort?: number }) => {
+      if (m.type !== 'ready') return;
+      if (m.probesPort) probes = m.probesPort;
+      if (m.vizPort) viz = m.vizPort;
+      if (probes && viz) { clearTimeout(t); resolve({ probesPort: probes, vizPort: viz }); }
     });
     proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`glougloud exited ${code}:\n${logs.join('\n')}`)); });
   });
   return {
-    proc, probesPort, dir, probesDir, logs, addProbe,
+    proc, probesPort, vizPort, dir, probesDir, logs, addProbe,
     redisUrl: o.redisUrl ?? `unix://${join(dir, 'run', 'redis.sock')}`,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {

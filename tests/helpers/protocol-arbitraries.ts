@@ -36,6 +36,7 @@ function fieldsArb(fields: readonly Field[], fam: 4 | 6): Record<string, fc.Arbi
       case 'addr': out[f.name] = addr(fam, f.optional === true); break;
       case 'str8': case 'str16': out[f.name] = stringOfMaxBytes(f.max); break;
       case 'bytes': out[f.name] = fc.uint8Array({ minLength: f.length, maxLength: f.length }).map((b) => Buffer.from(b)); break;
+      case 'blob16': out[f.name] = fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)); break;
       case 'list': out[f.name] = fc.array(fc.record(fieldsArb(f.item, fam)), { maxLength: Math.min(f.max, 8) }); break;
     }
   }
@@ -62,7 +63,7 @@ export function tableView(m: Message): Record<string, unknown> {
     for (const f of fields) {
       const v = o[f.name];
       if (f.kind === 'list') r[f.name] = (v as Record<string, unknown>[]).map((it) => pick(f.item, it));
-      else if (f.kind === 'bytes') r[f.name] = Buffer.from(v as Uint8Array).toString('hex');
+      else if (f.kind === 'bytes' || f.kind === 'blob16') r[f.name] = Buffer.from(v as Uint8Array).toString('hex');
       else r[f.name] = v;
     }
     return r;

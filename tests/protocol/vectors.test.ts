@@ -50,7 +50,7 @@ function toJsonShape(v: unknown): unknown {
 function fieldsToWire(fields: readonly Field[], rec: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...rec };
   for (const f of fields) {
-    if (f.kind === 'bytes') out[f.name] = Buffer.from(rec[f.name] as string, 'hex');
+    if (f.kind === 'bytes' || f.kind === 'blob16') out[f.name] = Buffer.from(rec[f.name] as string, 'hex');
     if (f.kind === 'list') out[f.name] = (rec[f.name] as Record<string, unknown>[]).map((i) => fieldsToWire(f.item, i));
   }
   return out;
