@@ -53,12 +53,13 @@ async function main(): Promise<number> {
   }
 
   const root = isRoot();
-  const resolved = resolveConfig(root, v.config as string | undefined, {
+  const overrides = {
     probesListen: v.probesListen as string, probesPort: v.probesPort as string,
     vizListen: v.vizListen as string, vizPort: v.vizPort as string,
     redis: v.redis as string, user: v.user as string, probesDir: v.probesDir as string,
     stateDir: v.stateDir as string, runtimeDir: v.runtimeDir as string,
-  });
+  };
+  const resolved = resolveConfig(root, v.config as string | undefined, overrides);
   if (!resolved.ok) { process.stderr.write(`glougloud: ${resolved.error}\n`); return 2; }
   const config = resolved.config;
   let account: Account | null = null;
@@ -112,7 +113,20 @@ async function main(): Promise<number> {
     },
   });
 
-  process.on('SIGHUP', () => { log.info('SIGHUP: reloading probe secrets'); supervisor.signal('SIGHUP'); });
+  // SIGHUP: probe secrets are re-read by the probes server; a changed configuration file
+  // restarts the children with it (probes re-handshake by themselves). Directories,
+  // the user and the embedded Redis keep what they were started with.
+  let current = JSON.stringify(config);
+  process.on('SIGHUP', () => {
+    const again = resolveConfig(root, v.config as string | undefined, overrides);
+    if (!again.ok) { log.error(`SIGHUP: configuration not reloaded: ${again.error}`); supervisor.signal('SIGHUP'); return; }
+    const next = JSON.stringify(again.config);
+    if (next === current) { log.info('SIGHUP: reloading probe secrets'); supervisor.signal('SIGHUP'); return; }
+    current = next;
+    log.info('SIGHUP: configuration changed; restarting the probes and viz servers with it');
+    supervisor.restart('probes-server', { ...probesInit, config: again.config });
+    supervisor.restart('viz-server', { ...vizInit, config: again.config });
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

@@ -27,19 +27,28 @@ export interface ChildSpec {
  * and the reason logged; stop() ends them all (SIGTERM, then SIGKILL).
  */
 export class Supervisor {
-  private readonly children = new Map<string, { spec: ChildSpec; proc: ChildProcess | null; failures: number; startedAt: number; timer: NodeJS.Timeout | null }>();
+  private readonly children = new Map<string, { spec: ChildSpec; proc: ChildProcess | null; failures: number; startedAt: number; timer: NodeJS.Timeout | null; planned: boolean }>();
   private stopping = false;
 
   constructor(private readonly log: Logger) {}
 
   /** Starts a child and keeps it running. */
   start(spec: ChildSpec): void {
-    const entry = { spec, proc: null as ChildProcess | null, failures: 0, startedAt: 0, timer: null as NodeJS.Timeout | null };
+    const entry = { spec, proc: null as ChildProcess | null, failures: 0, startedAt: 0, timer: null as NodeJS.Timeout | null, planned: false };
     this.children.set(spec.name, entry);
     this.launch(entry);
   }
 
-  private launch(entry: { spec: ChildSpec; proc: ChildProcess | null; failures: number; startedAt: number; timer: NodeJS.Timeout | null }): void {
+  /** Restarts a child at once with a new init message (a configuration reload); not counted as a failure. */
+  restart(name: string, init: unknown): void {
+    const e = this.children.get(name);
+    if (!e) return;
+    e.spec = { ...e.spec, init };
+    if (e.proc) { e.planned = true; e.proc.kill('SIGTERM'); }
+    else if (e.timer) { clearTimeout(e.timer); this.launch(e); }
+  }
+
+  private launch(entry: { spec: ChildSpec; proc: ChildProcess | null; failures: number; startedAt: number; timer: NodeJS.Timeout | null; planned: boolean }): void {
     const { spec } = entry;
     entry.timer = null;
     const proc = fork(spec.module, spec.args ?? [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...spec.options });
@@ -50,6 +59,12 @@ export class Supervisor {
     proc.on('exit', (code, signal) => {
       entry.proc = null;
       if (this.stopping) return;
+      if (entry.planned) {
+        entry.planned = false;
+        this.log.info({ child: spec.name }, `${spec.name} restarted with the new configuration`);
+        this.launch(entry);
+        return;
+      }
       if (Date.now() - entry.startedAt > HEALTHY_AFTER_MS) entry.failures = 0;
       entry.failures++;
       const delay = restartDelay(entry.failures);

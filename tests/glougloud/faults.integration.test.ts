@@ -3,7 +3,8 @@
  * and a clean stop that leaves no process behind.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 import { describe, expect, test } from 'vitest';
 import type { Message } from '../../protocol/index.js';
@@ -87,6 +88,36 @@ describe('faults', () => {
       await c.quit();
     } finally {
       probe.close();
+      expect(await gg.stop()).toBe(0);
+    }
+  }, 60_000);
+
+  test('SIGHUP with a changed configuration file restarts the servers with it', async () => {
+    const gg = await startGlougloud({ probes: { 1: 's1' }, config: { ttl: { conn: 100, node: 300, link: 300, path: 600 } } });
+    try {
+      writeFileSync(join(gg.dir, 'glougloud.json'), JSON.stringify({ ttl: { conn: 40, node: 300, link: 300, path: 600 } }));
+      // Port 0 in tests: the restarted probes server announces its new port.
+      let port = 0;
+      gg.proc.on('message', (m: { type?: string; probesPort?: number }) => { if (m.type === 'ready' && m.probesPort) port = m.probesPort; });
+      gg.proc.kill('SIGHUP');
+      await eventually(() => gg.logs.filter((l) => l.includes('restarted with the new configuration')).length >= 1, 'children restarted');
+      await eventually(() => port !== 0, 'the restarted probes server ready', 60_000);
+      const probe = new TestProbe(port, 1, 's1');
+      // The new probes server may still be starting: the probe retransmits its HELLO until it answers.
+      await probe.connect(20_000);
+      probe.send([newconn(1)]);
+      const c = createClient({ url: gg.redisUrl });
+      c.on('error', () => undefined);
+      await c.connect();
+      const ttl = await eventually(async () => { const t = await c.ttl('gg:1:c:1:1'); return t > 0 ? t : null; }, 'connection with a TTL');
+      expect(ttl).toBeLessThanOrEqual(40);
+      await c.quit();
+      probe.close();
+      // A broken file is refused and the running configuration kept.
+      writeFileSync(join(gg.dir, 'glougloud.json'), '{"ttl": {"conn": "soon"}}');
+      gg.proc.kill('SIGHUP');
+      await eventually(() => gg.logs.some((l) => l.includes('configuration not reloaded') && l.includes('ttl.conn')), 'refusal logged');
+    } finally {
       expect(await gg.stop()).toBe(0);
     }
   }, 60_000);

@@ -67,7 +67,7 @@ export async function startGlougloud(o: TestGlougloudOptions = {}): Promise<Test
   });
   // Both children say they are ready (the probes server's UDP port, the viz server's TCP port).
   const { probesPort, vizPort } = await new Promise<{ probesPort: number; vizPort: number }>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`glougloud not ready in 20 s:\n${logs.join('\n')}`)), 20_000);
+    const t = setTimeout(() => reject(new Error(`glougloud not ready in 60 s:\n${logs.join("\n")}`)), 60_000);
     let probes = 0, viz = 0;
     proc.on('message', (m: { type?: string; probesPort?: number; vizPort?: number }) => {
       if (m.type !== 'ready') return;
