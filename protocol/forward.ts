@@ -164,6 +164,8 @@ export class ForwardPacker {
       start = end;
       if (this.packer.size >= this.limit) this.finish();
     }
+    // Nothing could be carried: the counts still go up, in an envelope of their own.
+    if (first && (head.lost > 0 || head.dropped > 0)) this.envelope(head, true, EMPTY, 0, headSize);
     return wrapped;
   }
 

@@ -207,7 +207,19 @@ export class Forwarder {
       };
       if (origin !== undefined) { origin.site = peer.site; origin.head = base; }
     }
-    this.counters.messages += this.packer.wrap(this.withCounts(base, origin, 0, 0, now), inner);
+    this.counters.messages += this.pack(this.withCounts(base, origin, 0, 0, now), inner);
+  }
+
+  /** Wraps, counting as dropped the messages no envelope could hold. */
+  private pack(head: ForwardHead, inner: Buffer): number {
+    const before = this.packer.oversize;
+    const wrapped = this.packer.wrap(head, inner);
+    const refused = this.packer.oversize - before;
+    if (refused > 0) {
+      this.counters.dropped += refused;
+      this.interval.dropped += refused;
+    }
+    return wrapped;
   }
 
   /** Re-wraps a downstream relay's envelope: its path plus this relay, after the loop check. */
@@ -224,7 +236,7 @@ export class Forwarder {
     }
     const base = { origin_id: f.origin_id, path: ext.path, site_lat: f.site_lat, site_lng: f.site_lng, site_name: f.site_name };
     this.counters.rewrapped++;
-    this.counters.messages += this.packer.wrap(this.withCounts(base, this.origin(f.origin_id), f.lost, f.dropped, now), f.inner);
+    this.counters.messages += this.pack(this.withCounts(base, this.origin(f.origin_id), f.lost, f.dropped, now), f.inner);
     return null;
   }
 

@@ -193,6 +193,10 @@ describe('ForwardPacker', () => {
     p.flush();
     expect(p.oversize).toBe(1);
     expect(envelopes(out).map((e) => e.inner.length)).toEqual([36]);
+    // Nothing else to carry: the counts go up alone.
+    p.wrap(head({ lost: 3 }), huge);
+    p.flush();
+    expect(envelopes(out.slice(1)).map((e) => [e.inner.length, e.lost])).toEqual([[0, 3]]);
   });
 
   test('the relay\'s own messages are packed with the envelopes', () => {
