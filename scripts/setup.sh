@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # OS packages the product and its tests need. Extra names may be passed
 # (the benchmarks ask for their reference tools this way).
-packages=(redis-server libpcap-dev tshark iproute2 iputils-ping "$@")
+packages=(redis-server libpcap-dev tshark iproute2 iputils-ping chromium "$@")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -63,9 +63,18 @@ fi
 
 # Build: only when a source file is newer than the last build.
 built=dist/.glouglou-built
-if [ ! -f "$built" ] || [ -n "$(find protocol probe relay glougloud viz-client scripts tsconfig.json package-lock.json -newer "$built" -type f -print -quit 2>/dev/null)" ]; then
+if [ ! -f "$built" ] || [ -n "$(find protocol probe relay glougloud scripts tsconfig.json package-lock.json -newer "$built" -type f -print -quit 2>/dev/null)" ]; then
   echo "glouglou setup: building" >&2
   node_modules/.bin/tsc -p tsconfig.json
-  if [ -f viz-client/vite.config.ts ]; then node_modules/.bin/vite build viz-client --logLevel warn; fi
   touch "$built"
+fi
+
+# The browser client (Vite, into dist/viz-client, which glougloud's viz server
+# serves): only when its sources or the dependencies changed. Its stamp is a
+# dot file, which the viz server never serves.
+vizbuilt=dist/viz-client/.glouglou-built
+if [ -f viz-client/vite.config.ts ] && { [ ! -f "$vizbuilt" ] || [ -n "$(find viz-client package-lock.json -newer "$vizbuilt" -type f -print -quit 2>/dev/null)" ]; }; then
+  echo "glouglou setup: building viz-client" >&2
+  node_modules/.bin/vite build viz-client --logLevel warn
+  touch "$vizbuilt"
 fi

@@ -14,5 +14,7 @@ export default defineConfig({
     sourcemap: true,
     chunkSizeWarningLimit: 1500,
     assetsInlineLimit: 0,
+    // The plugin timing report is noise on a loaded build machine.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
 });

@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { WebSocketServer } from 'ws';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -231,13 +232,46 @@ export async function benchServer(o) {
   };
 }
 
+/** The machine's floor, measured in the same run: frame times of an empty page, and of one bare WebGL canvas of the page's size cleared every frame. */
+async function reference(browser, viewport) {
+  const page = await browser.newPage({ viewport });
+  await page.goto('about:blank');
+  const frames = (webgl) => page.evaluate(({ webgl, w, h }) => new Promise((resolve) => {
+    let gl = null;
+    if (webgl) {
+      const c = document.createElement('canvas');
+      c.width = w; c.height = h;
+      c.style.cssText = `position:absolute;left:0;top:0;width:${w}px;height:${h}px`;
+      document.body.append(c);
+      gl = c.getContext('webgl');
+      gl.clearColor(0.04, 0.07, 0.12, 1);
+    }
+    const d = [];
+    let last = performance.now();
+    const end = last + 3000;
+    const loop = (t) => {
+      d.push(t - last);
+      last = t;
+      if (gl) gl.clear(gl.COLOR_BUFFER_BIT);
+      if (t < end) requestAnimationFrame(loop);
+      else { d.sort((a, b) => a - b); resolve({ median: +d[d.length >> 1].toFixed(1), p95: +d[Math.floor(d.length * 0.95)].toFixed(1) }); }
+    };
+    requestAnimationFrame(loop);
+  }), { webgl, w: viewport.width, h: viewport.height });
+  const empty = await frames(false), webgl = await frames(true);
+  await page.close();
+  return { emptyPage: empty, bareWebGLCanvas: webgl };
+}
+
 export async function run(args) {
   const o = opts(args);
   const { chromium } = await import('playwright-core');
   const srv = await benchServer(o);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   try {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    const viewport = { width: 1600, height: 900 };
+    const ref = await reference(browser, viewport);
+    const page = await browser.newPage({ viewport });
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(srv.url);
@@ -285,9 +319,10 @@ export async function run(args) {
       renderMs: { median: +rd.median.toFixed(2), p95: +rd.p95.toFixed(2), renders: rd.n },
       jsHeapUsedMB: +(metrics.JSHeapUsedSize / 2 ** 20).toFixed(1), jsHeapTotalMB: +(metrics.JSHeapTotalSize / 2 ** 20).toFixed(1),
       finalState: { nodes: frames.state.nodes, edges: frames.state.edges, seq: frames.state.seq },
-      syntheticGraphMs: Math.round(srv.genMs), pageErrors: errors,
+      syntheticGraphMs: Math.round(srv.genMs), viewport, reference: ref, loadAverage: loadavg().map((x) => +x.toFixed(1)), pageErrors: errors,
     };
-    console.log(`viz client in headless Chromium (software WebGL), ${result.nodes} nodes, ${result.edges} edges, ${o.layout} view, ${result.measuredOpsPerS} changes/s`);
+    console.log(`viz client in headless Chromium (software WebGL), ${viewport.width}x${viewport.height}, ${result.nodes} nodes, ${result.edges} edges, ${o.layout} view, ${result.measuredOpsPerS} changes/s; load average ${result.loadAverage.join(' ')}`);
+    console.log(`  reference, same run          empty page ${ref.emptyPage.median} ms/frame (p95 ${ref.emptyPage.p95}); one bare WebGL canvas redrawn every frame ${ref.bareWebGLCanvas.median} ms/frame (p95 ${ref.bareWebGLCanvas.p95})`);
     console.log(`  login → first full render   ${result.loginToFirstRenderMs} ms   (target < 2000): snapshot received after ${result.firstRender.snapshotReceivedMs} ms, graph built in ${result.firstRender.graphBuiltMs} ms, drawn in ${result.firstRender.drawnMs} ms`);
     console.log(`  frame time                  median ${result.frameMs.median} ms, p95 ${result.frameMs.p95} ms, max ${result.frameMs.max} ms, ${result.frameMs.fps} frames/s, ${result.frameMs.timeInSlowFrames} % of the time in frames over 33 ms   (target < 33)`);
     console.log(`  diff batch apply            median ${result.applyMs.median} ms, p95 ${result.applyMs.p95} ms (${result.applyMs.batches} batches)`);

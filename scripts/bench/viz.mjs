@@ -129,8 +129,13 @@ async function markerProbe(probesPort, secret) {
   const sock = createSocket('udp4');
   await new Promise((r) => sock.bind(0, '127.0.0.1', r));
   const raw = (d) => sock.send(d, probesPort, '127.0.0.1');
-  let session;
+  let session, handshaking = false;
   const handshake = async () => {
+    if (handshaking) return;
+    handshaking = true;
+    try { await handshakeOnce(); } finally { handshaking = false; }
+  };
+  const handshakeOnce = async () => {
     session = new ProbeSession({ probeId: 2, secret: Buffer.from(secret), site: { lat: 48.85, lng: 2.35, name: 'Bench' }, mode: 'encrypt' });
     raw(session.start(Date.now()));
     const deadline = Date.now() + 10_000;

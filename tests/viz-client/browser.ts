@@ -47,9 +47,23 @@ export async function login(page: Page, password: string): Promise<void> {
   await page.click('#login-submit');
 }
 
-/** Pixels of a PNG, decoded by the browser: width, height and RGBA bytes as an array. */
-export async function decodePng(page: Page, png: Buffer): Promise<{ width: number; height: number; data: number[] }> {
-  return page.evaluate(async (b64) => {
+/** What a screenshot shows, measured by the browser that decodes it. */
+export interface PngCheck {
+  width: number;
+  height: number;
+  /** Share of the sampled area within `tolerance` of each named colour. */
+  share: Record<string, number>;
+  /** For each point, the distance from its pixel to the point's colour. */
+  distances: number[];
+}
+
+/**
+ * Decodes a PNG in the page and measures it there (only numbers come back):
+ * the share of pixels near each colour of `colors` inside `area`, and how far
+ * the pixel at each point is from the point's colour.
+ */
+export async function checkPng(page: Page, png: Buffer, o: { area: { x: number; y: number; width: number; height: number }; colors: Record<string, string>; tolerance: number; points: { x: number; y: number; color: string }[] }): Promise<PngCheck> {
+  return page.evaluate(async ({ b64, o }) => {
     const img = new Image();
     img.src = `data:image/png;base64,${b64}`;
     await img.decode();
@@ -58,12 +72,25 @@ export async function decodePng(page: Page, png: Buffer): Promise<{ width: numbe
     c.height = img.height;
     const ctx = c.getContext('2d')!;
     ctx.drawImage(img, 0, 0);
-    return { width: c.width, height: c.height, data: Array.from(ctx.getImageData(0, 0, c.width, c.height).data) };
-  }, png.toString('base64'));
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const hex = (h: string): number[] => { const n = Number.parseInt(h.slice(1), 16); return [(n >> 16) & 255, (n >> 8) & 255, n & 255]; };
+    const at = (x: number, y: number): number[] => { const i = (Math.round(y) * c.width + Math.round(x)) * 4; return [d[i], d[i + 1], d[i + 2]]; };
+    const dist = (a: number[], b: number[]): number => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    const names = Object.keys(o.colors), refs = names.map((n) => hex(o.colors[n]));
+    const counts = names.map(() => 0);
+    let n = 0;
+    for (let y = o.area.y; y < o.area.y + o.area.height; y += 3) {
+      for (let x = o.area.x; x < o.area.x + o.area.width; x += 3) {
+        n++;
+        const p = at(x, y);
+        refs.forEach((r, i) => { if (dist(p, r) <= o.tolerance) counts[i]++; });
+      }
+    }
+    return {
+      width: c.width, height: c.height,
+      share: Object.fromEntries(names.map((k, i) => [k, counts[i] / Math.max(1, n)])),
+      distances: o.points.map((p) => dist(at(p.x, p.y), hex(p.color))),
+    };
+  }, { b64: png.toString('base64'), o });
 }
 
-/** "#rrggbb" → [r, g, b]. */
-export function rgb(hex: string): [number, number, number] {
-  const n = Number.parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}

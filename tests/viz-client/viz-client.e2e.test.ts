@@ -16,7 +16,7 @@ import type { GraphState } from '../../glougloud/views/types.js';
 import { ROOT, type TestGlougloud } from '../helpers/glougloud.js';
 import { eventually } from '../helpers/probe-client.js';
 import { fullConfig, PASSWORD, readSource, startSimProbe, startVizGlougloud, stopChild } from '../glougloud/viz/harness.js';
-import { decodePng, launchChromium, login, pageKeys, pageState, rgb } from './browser.js';
+import { checkPng, launchChromium, login, pageKeys, pageState } from './browser.js';
 
 const CAPTURE = '../shared/pcaps/http_espn.pcapng';
 const OUT = join(ROOT, 'test-output', 'viz-client');
@@ -162,14 +162,18 @@ describe('viz client in a browser', () => {
       const a = await page.evaluate((k) => (window as unknown as G).glouglou.graph.getNodeAttributes(k), geo.key);
       return Math.hypot(a.x - geoPos.x, a.y - geoPos.y) > 1e-3;
     }, { timeout: 20_000 }).toBe(true);
-    // Drag a node: it stays where it is dropped.
-    await page.waitForTimeout(500);
-    const n = await lonelyNode(page);
-    await page.mouse.move(n.x, n.y);
-    await page.mouse.down();
-    for (let i = 1; i <= 8; i++) await page.mouse.move(n.x + i * 8, n.y + i * 5);
-    await page.mouse.up();
-    await expect.poll(() => page.evaluate((k) => (window as unknown as G).glouglou.graph.getNodeAttributes(k).fixed === true, n.key), { timeout: 10_000 }).toBe(true);
+    // Drag a node: it stays pinned where it is dropped. The layout keeps moving nodes, so a grab may miss: try again.
+    const isFixed = (k: string): Promise<boolean> => page.evaluate((key) => (window as unknown as G).glouglou.graph.getNodeAttributes(key).fixed === true, k);
+    let n = await lonelyNode(page);
+    for (let attempt = 0; attempt < 5 && !(await isFixed(n.key)); attempt++) {
+      n = await lonelyNode(page);
+      await page.mouse.move(n.x, n.y);
+      await page.mouse.down();
+      for (let i = 1; i <= 8; i++) await page.mouse.move(n.x + i * 8, n.y + i * 5);
+      await page.mouse.up();
+      await page.waitForTimeout(300);
+    }
+    expect(await isFixed(n.key)).toBe(true);
     // Back and forth: the map puts nodes where they are; the force view gets its positions back.
     const kept = await page.evaluate(({ k }) => {
       const gl = (window as unknown as G).glouglou;
@@ -232,25 +236,19 @@ describe('viz client in a browser', () => {
     const nodes = await p.evaluate(() => {
       const gl = (window as unknown as { glouglou: { graph: { nodes(): string[] }; sigma: { getNodeDisplayData(k: string): { color: string; size: number } }; nodeViewport(k: string): { x: number; y: number; size: number } | null } }).glouglou;
       return gl.graph.nodes().map((k) => ({ k, v: gl.nodeViewport(k), color: gl.sigma.getNodeDisplayData(k).color }))
-        .filter((n) => n.v && n.v.size >= 5 && /^#[0-9a-f]{6}$/.test(n.color)).sort((a, b) => b.v!.size - a.v!.size).slice(0, 12);
+        .filter((n) => n.v && n.v.size >= 3 && /^#[0-9a-f]{6}$/.test(n.color)).sort((a, b) => b.v!.size - a.v!.size).slice(0, 12);
     });
-    const img = await decodePng(p, png);
-    const px = (x: number, y: number): [number, number, number] => { const i = (Math.round(y) * img.width + Math.round(x)) * 4; return [img.data[i], img.data[i + 1], img.data[i + 2]]; };
-    const dist = (a: number[], b: number[]): number => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-    // The map: ocean and land colours cover most of the picture.
-    let land = 0, ocean = 0;
-    for (let y = box.y; y < box.y + box.height; y += 4) for (let x = 0; x < img.width; x += 4) {
-      const c = px(x, y);
-      if (dist(c, rgb('#1b2636')) < 8) land++;
-      else if (dist(c, rgb('#0b1320')) < 8) ocean++;
-    }
-    const samples = (box.height / 4) * (img.width / 4);
-    expect(land / samples).toBeGreaterThan(0.05);
-    expect(ocean / samples).toBeGreaterThan(0.1);
+    const c = await checkPng(p, png, {
+      area: box, colors: { land: '#1b2636', ocean: '#0b1320' }, tolerance: 8,
+      points: nodes.map((n) => ({ x: box.x + n.v!.x, y: box.y + n.v!.y, color: n.color })),
+    });
+    expect([c.width, c.height]).toEqual([VIEWPORT.width, VIEWPORT.height]);
+    // The map: land and ocean cover much of the picture.
+    expect(c.share.land).toBeGreaterThan(0.05);
+    expect(c.share.ocean).toBeGreaterThan(0.1);
     // The nodes: at the centre of the biggest ones, their own colour.
     expect(nodes.length).toBeGreaterThan(5);
-    const hits = nodes.filter((n) => dist(px(box.x + n.v!.x, box.y + n.v!.y), rgb(n.color)) < 60).length;
-    expect(hits / nodes.length).toBeGreaterThan(0.6);
+    expect(c.distances.filter((x) => x < 60).length / nodes.length).toBeGreaterThan(0.6);
     await p.close();
   }, 120_000);
 });

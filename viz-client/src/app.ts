@@ -208,6 +208,7 @@ export class App {
     const batch = new Batch();
     const queue = this.queue;
     this.queue = [];
+    if (queue[0].type === 'snapshot') this.renderer.expectEdges(queue[0].graph.edges.length);
     this.queuedOps = 0;
     const out: { r: MirrorResult } = { r: { ok: true } };
     this.renderer.apply(batch, () => {
@@ -283,7 +284,8 @@ export class App {
   /** Switches what node colours mean. */
   setColor(c: ColorMode): void {
     this.state = { ...this.state, color: c };
-    this.graph.updateEachNodeAttributes((_k, a) => { a.color = categoryColor(c, nodeCategory(a, c)); return a; }, { attributes: ['color'] });
+    // Through the drawn graph (attributes are shared), so that sigma hears of it.
+    this.renderer.graph.updateEachNodeAttributes((_k, a) => { a.color = categoryColor(c, nodeCategory(a, c)); return a; }, { attributes: ['color'] });
     (byId('color-mode') as HTMLSelectElement).value = c;
     this.legend.render(c, true);
     this.saveUrl();

@@ -127,6 +127,9 @@ export const EDGE_COLORS = Object.freeze({
   idle: premultiplied(140, 160, 190, 0.16), live: premultiplied(80, 165, 255, 0.4), hop: premultiplied(255, 159, 28, 0.7),
 });
 
+/** The same colours for CSS (the legend), which blends straight alpha, a little stronger to read as a swatch. */
+export const EDGE_CSS_COLORS = Object.freeze({ idle: 'rgba(140, 160, 190, 0.55)', live: 'rgba(80, 165, 255, 0.95)', hop: 'rgba(255, 159, 28, 0.95)' });
+
 /** The colour of an edge. */
 export function edgeColor(a: Attributes): string {
   if (a.kind === 'hop') return EDGE_COLORS.hop;

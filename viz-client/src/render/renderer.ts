@@ -5,7 +5,6 @@
  * attribute changes are repainted element by element; only elements coming
  * or going make sigma reindex the graph.
  */
-import type { ViewGraph } from '../graph/mirror.js';
 import type { Attributes } from 'graphology-types';
 import Sigma from 'sigma';
 import { EdgeArrowProgram, EdgeLineProgram } from 'sigma/rendering';
@@ -13,7 +12,8 @@ import type { Settings } from 'sigma/settings';
 import type { EdgeDisplayData, NodeDisplayData } from 'sigma/types';
 import EdgeCurveProgram, { EdgeCurvedArrowProgram } from '@sigma/edge-curve';
 import { premultiplied } from '../graph/encoding.js';
-import type { Batch } from '../graph/mirror.js';
+import { Batch, type ViewGraph } from '../graph/mirror.js';
+import { DisplayGraph } from './display-graph.js';
 import { applyBatch } from './sigma-sync.js';
 
 /** Edge program types by kind, curved or straight. */
@@ -32,6 +32,8 @@ export interface RendererSettings {
    */
   lodEdges: number;
   maxDrawnEdges: number;
+  /** The same with software WebGL, where a curve's fill costs most. */
+  maxCurvedEdgesSoftware: number;
   /** Above this many edges, edges are drawn straight (curves cost fill rate; software rendering feels it first). */
   maxCurvedEdges: number;
   /** Above this many edges, edges are hidden while the camera moves. */
@@ -44,6 +46,7 @@ export const DEFAULT_RENDERER_SETTINGS: Readonly<RendererSettings> = Object.free
   lodEdges: 5000,
   maxDrawnEdges: 5000,
   maxCurvedEdges: 12_000,
+  maxCurvedEdgesSoftware: 1500,
   hideEdgesOnMoveAbove: 8_000,
   sigma: {
     defaultEdgeType: 'line',
@@ -54,7 +57,7 @@ export const DEFAULT_RENDERER_SETTINGS: Readonly<RendererSettings> = Object.free
     labelColor: { color: '#dfe7f2' },
     labelDensity: 0.6,
     labelGridCellSize: 120,
-    labelRenderedSizeThreshold: 7,
+    labelRenderedSizeThreshold: 4,
     zIndex: false,
     minCameraRatio: 0.002,
     maxCameraRatio: 3,
@@ -71,23 +74,49 @@ interface Focus { node: string; neighbours: Set<string> }
 
 const FADED_NODE = premultiplied(90, 100, 120, 0.35);
 
-/** The renderer of the view graph. */
+/** Whether WebGL here is software (SwiftShader, llvmpipe): fill rate is then the scarce thing. */
+function softwareWebGL(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl');
+    if (!gl) return true;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|software|softpipe/i.test(name);
+  } catch {
+    return true;
+  }
+}
+
+/** The renderer of a view graph: sigma drawing its display graph. */
 export class Renderer {
   readonly sigma: Sigma;
+  /** What sigma draws (shares attributes with the view graph). */
+  readonly display: DisplayGraph;
+  readonly graph: ViewGraph;
+  /** Software WebGL: curves are kept for small pictures only. */
+  readonly software = softwareWebGL();
   private hovered: Focus | null = null;
   private selected: Focus | null = null;
   private curved = true;
+  private lodAt = 0;
   private readonly s: RendererSettings;
 
-  constructor(readonly graph: ViewGraph, container: HTMLElement, s: Partial<RendererSettings> = {}) {
+  constructor(readonly data: ViewGraph, container: HTMLElement, s: Partial<RendererSettings> = {}) {
     this.s = { ...DEFAULT_RENDERER_SETTINGS, ...s, sigma: { ...DEFAULT_RENDERER_SETTINGS.sigma, ...s.sigma } };
-    this.sigma = new Sigma(graph, container, {
+    this.display = new DisplayGraph(data, this.s);
+    this.graph = this.display.graph;
+    this.sigma = new Sigma(this.graph, container, {
       ...this.s.sigma,
-      nodeReducer: (node, data) => this.nodeReducer(node, data),
-      edgeReducer: (edge, data) => this.edgeReducer(edge, data),
+      nodeReducer: (node, d) => this.nodeReducer(node, d),
+      edgeReducer: (edge, d) => this.edgeReducer(edge, d),
     });
     this.sigma.on('enterNode', ({ node }) => this.setHovered(node));
     this.sigma.on('leaveNode', () => this.setHovered(null));
+  }
+
+  private get maxCurved(): number {
+    return this.software ? this.s.maxCurvedEdgesSoftware : this.s.maxCurvedEdges;
   }
 
   /** The edge type an edge of this kind gets now. */
@@ -110,97 +139,88 @@ export class Renderer {
 
   private edgeReducer(edge: string, data: Attributes): Partial<EdgeDisplayData> {
     const f = this.focus();
-    if (f) {
-      const g = this.graph;
-      if (g.source(edge) === f.node || g.target(edge) === f.node) return data as Partial<EdgeDisplayData>;
-      return { ...data, hidden: true } as Partial<EdgeDisplayData>;
-    }
-    if (this.lodBps !== null && data.kind !== 'hop' && !((Number(data.bps) || 0) >= this.lodBps)) return { ...data, hidden: true } as Partial<EdgeDisplayData>;
-    return data as Partial<EdgeDisplayData>;
+    if (!f) return data as Partial<EdgeDisplayData>;
+    const g = this.graph;
+    if (g.source(edge) === f.node || g.target(edge) === f.node) return data as Partial<EdgeDisplayData>;
+    return { ...data, hidden: true } as Partial<EdgeDisplayData>;
   }
 
-  /** Throughput an edge needs to be drawn in a big graph (null: all are drawn). */
-  private lodBps: number | null = null;
-  private lodAt = 0;
-
-  /** Recomputes which edges a big graph draws (at most every 2 s); true if that changed. */
-  private updateLod(force = false): boolean {
-    const now = performance.now();
-    if (!force && now - this.lodAt < 2000) return false;
-    this.lodAt = now;
-    let next: number | null = null;
-    if (this.graph.size > this.s.lodEdges) {
-      const bps: number[] = [];
-      this.graph.forEachEdge((_e, a) => { if (a.kind !== 'hop') bps.push(Number(a.bps) || 0); });
-      bps.sort((x, y) => y - x);
-      // The busiest maxDrawnEdges, and never an idle one.
-      next = Math.max(1, bps[Math.min(bps.length - 1, this.s.maxDrawnEdges - 1)] ?? 1);
-    }
-    // Edges follow the threshold one by one as their throughput changes; redrawing them all is for big moves only.
-    const cur = this.lodBps;
-    if (next === cur || (next !== null && cur !== null && next < cur * 2 && next > cur / 2)) return false;
-    this.lodBps = next;
-    return true;
-  }
-
-  /** How many edges are drawn now (hidden ones are not). */
+  /** How many edges are drawn now. */
   drawnEdges(): number {
-    let n = 0;
-    this.graph.forEachEdge((e) => { if (this.sigma.getEdgeDisplayData(e)?.hidden === false) n++; });
-    return n;
+    return this.graph.size;
   }
 
   private focusOf(node: string | null): Focus | null {
-    if (node === null || !this.graph.hasNode(node)) return null;
-    return { node, neighbours: new Set(this.graph.neighbors(node)) };
+    if (node === null || !this.data.hasNode(node)) return null;
+    return { node, neighbours: new Set(this.data.neighbors(node)) };
+  }
+
+  /** The focused nodes' edges are all drawn; everything is repainted through the reducers. */
+  private refocus(): void {
+    const db = new Batch();
+    const structural = applyBatch(this.sigma, db, () => this.display.setFocus([this.hovered?.node ?? null, this.selected?.node ?? null], db));
+    this.sigma.refresh({ skipIndexation: !structural, schedule: true });
   }
 
   /** Highlights a node's neighbourhood while the pointer is over it. */
   setHovered(node: string | null): void {
     this.hovered = this.focusOf(node);
-    this.sigma.refresh({ skipIndexation: true, schedule: true });
+    this.refocus();
   }
 
   /** The node whose panel is open (null: none). */
   setSelected(node: string | null): void {
     this.selected = this.focusOf(node);
-    this.sigma.refresh({ skipIndexation: true, schedule: true });
+    this.refocus();
   }
 
-  /** Chooses curved or straight edges for the graph's size (with hysteresis, so it does not flicker). */
-  private chooseEdgeStyle(): void {
+  /** A snapshot of `n` edges is coming: its edges get the right style as they are added. */
+  expectEdges(n: number): void {
+    this.curved = Math.min(n, n > this.s.lodEdges ? this.s.maxDrawnEdges : n) <= this.maxCurved;
+  }
+
+  /** Chooses curved or straight edges for the picture's size (with hysteresis, so it does not flicker); true if edges changed type. */
+  private chooseEdgeStyle(): boolean {
     const n = this.graph.size;
-    const want = this.curved ? n <= this.s.maxCurvedEdges * 1.1 : n <= this.s.maxCurvedEdges * 0.9;
+    const want = this.curved ? n <= this.maxCurved * 1.1 : n <= this.maxCurved * 0.9;
     const hide = n > this.s.hideEdgesOnMoveAbove;
     if (hide !== this.sigma.getSetting('hideEdgesOnMove')) this.sigma.setSetting('hideEdgesOnMove', hide);
-    if (want === this.curved) return;
+    if (want === this.curved) return false;
     this.curved = want;
-    this.graph.forEachEdge((_e, a) => { a.type = this.edgeType(a.kind); });
-    // Edges change programs: everything is reindexed (by the caller's refresh, or at the next frame).
-    this.sigma.refresh({ schedule: true });
+    this.data.forEachEdge((_e, a) => { a.type = this.edgeType(a.kind); });
+    return true;
   }
 
   /**
-   * Applies a batch of graph changes (`apply` mutates the graph and fills
-   * the batch) and repaints what it changed: attribute changes element by
-   * element; only elements coming or going, or moving, make sigma reindex.
+   * Applies a batch of graph changes (`apply` mutates the view graph and
+   * fills the batch), brings the display graph along, and repaints what
+   * changed: attribute changes element by element; only elements coming or
+   * going, or moving, make sigma reindex. Drawn now, in the frame that
+   * applied the batch, so that the frame's cost can be measured.
    */
   apply(b: Batch, apply: () => void): void {
-    const structural = applyBatch(this.sigma, b, apply);
-    const lodChanged = this.updateLod(b.reset);
+    apply();
+    const db = new Batch();
+    const now = performance.now();
+    const lodDue = b.reset || now - this.lodAt > 2000;
+    const structural = applyBatch(this.sigma, db, () => {
+      this.display.sync(b, db);
+      if (lodDue) {
+        this.lodAt = now;
+        if (!b.reset && this.display.updateThreshold()) this.display.reevaluate(db);
+      }
+    });
     if (structural) {
       for (const f of [this.hovered, this.selected]) {
         // A focused node's neighbourhood may have changed.
-        if (f) f.neighbours = new Set(this.graph.hasNode(f.node) ? this.graph.neighbors(f.node) : []);
+        if (f) f.neighbours = new Set(this.data.hasNode(f.node) ? this.data.neighbors(f.node) : []);
       }
-      this.chooseEdgeStyle();
+      // Edges changing programs means a full reindex, as does a snapshot.
+      if (this.chooseEdgeStyle() || db.reset || this.hovered || this.selected) { this.sigma.refresh(); return; }
     }
-    // Rendered now, in the frame that applied the batch: the frame's cost is then measurable.
-    if (b.reset || (structural && (this.hovered || this.selected))) { this.sigma.refresh(); return; }
-    if (lodChanged) { this.sigma.refresh({ skipIndexation: !structural && b.nodesMoved.size === 0 }); return; }
-    const nodes = [...b.nodesUpdated], edges = [...b.edgesUpdated];
+    const nodes = [...db.nodesUpdated], edges = [...db.edgesUpdated];
     if (!structural && nodes.length === 0 && edges.length === 0) return;
-    const reindex = structural || b.nodesMoved.size > 0;
+    const reindex = structural || db.nodesMoved.size > 0;
     this.sigma.refresh({ partialGraph: { nodes, edges }, skipIndexation: !reindex });
   }
 

@@ -4,7 +4,7 @@
  * Recounted at most once a second.
  */
 import type { ViewGraph } from '../graph/mirror.js';
-import { categoryColor, EDGE_COLORS, nodeCategory, ROLE_STYLE, type Role } from '../graph/encoding.js';
+import { categoryColor, EDGE_CSS_COLORS, nodeCategory, ROLE_STYLE, type Role } from '../graph/encoding.js';
 import type { ColorMode } from '../url-state.js';
 import { byId, fill, h } from './dom.js';
 
@@ -41,9 +41,9 @@ export class LegendView {
       h('h3', {}, `Colour: ${TITLES[mode]}`),
       ...entries.map((e) => h('div', { 'data-category': e.category }, h('i', { style: `background:${e.color}` }), `${name(e.category)} (${e.count})`)),
       h('h3', { style: 'margin-top:6px' }, 'Size: traffic · width: throughput'),
-      h('div', { class: 'edge' }, h('i', { style: `background:${EDGE_COLORS.live}` }), 'link carrying data'),
-      h('div', { class: 'edge' }, h('i', { style: `background:${EDGE_COLORS.idle}` }), 'idle link'),
-      h('div', { class: 'edge' }, h('i', { style: `background:${EDGE_COLORS.hop}` }), 'traceroute path'),
+      h('div', { class: 'edge' }, h('i', { style: `background:${EDGE_CSS_COLORS.live}` }), 'link carrying data'),
+      h('div', { class: 'edge' }, h('i', { style: `background:${EDGE_CSS_COLORS.idle}` }), 'idle link'),
+      h('div', { class: 'edge' }, h('i', { style: `background:${EDGE_CSS_COLORS.hop}` }), 'traceroute path'),
     );
   }
 }
