@@ -9,6 +9,9 @@ import type { Site } from '../config.js';
 import { OriginTable, type Way } from './relayed-origins.js';
 import { accumulate, probeStatsCommands, serverStatsCommands, type IngestCounters } from './stats.js';
 
+/** How often each live probe's counters are written to the log. */
+const PROBE_LOG_EVERY_MS = 60_000;
+
 /** A batch of Redis commands, written as one pipeline. */
 export type Commands = string[][];
 
@@ -29,6 +32,7 @@ export class ProbesServer {
   /** Last time a collision of (id, way) was logged, so a colliding probe is one warning a minute, not one per datagram. */
   private readonly collisionLogged = new Map<string, number>();
   private statsDueAt = 0;
+  private logDueAt = Date.now() + PROBE_LOG_EVERY_MS;
   /** Live sessions and where each one's probe was last heard from (to answer it and to say BYE). */
   private readonly live = new Map<number, { session: ServerSession; probe: ProbeRef; address: string; port: number }>();
   /** Counters of each probe's finished sessions, so its stats survive restarts. */
@@ -224,6 +228,13 @@ export class ProbesServer {
       for (const c of serverStatsCommands(this.counters, this.sessions.stats, this.sessions.size, now)) commands.push(c);
     }
     if (commands.length) this.sink.write(commands);
+    if (now >= this.logDueAt) {
+      // Probe health in the log too, once a minute: what Redis holds, for operators without a viz client.
+      this.logDueAt = now + PROBE_LOG_EVERY_MS;
+      for (const s of this.sessions.all()) {
+        this.log.info({ probe: s.probeId, session: s.id, site: s.site.name, ...s.counters }, 'probe stats');
+      }
+    }
   }
 
   /** Ends every session (sending BYE) and flushes what is pending. */
