@@ -20,7 +20,7 @@ export interface FlowOptions {
 }
 
 /** Defaults. */
-export const DEFAULT_FLOW: Readonly<FlowOptions> = Object.freeze({ activeMs: 1500, maxEdges: 300, speed: 0.45, color: 'rgba(190, 230, 255, 0.9)' });
+export const DEFAULT_FLOW: Readonly<FlowOptions> = Object.freeze({ activeMs: 1500, maxEdges: 200, speed: 0.45, color: 'rgba(190, 230, 255, 0.9)' });
 
 interface Active { until: number; bps: number; forward: boolean; backward: boolean; phase: number }
 
@@ -114,15 +114,25 @@ export class FlowLayer {
     if (list.length > this.o.maxEdges) list = list.sort((x, y) => y[1].bps - x[1].bps).slice(0, this.o.maxEdges);
     const g = this.sigma.getGraph();
     const ctx = this.ctx;
+    // Node positions once per frame: busy nodes end many animated edges.
+    const seen = new Map<string, { x: number; y: number } | null>();
+    const at = (n: string): { x: number; y: number } | null => {
+      let v = seen.get(n);
+      if (v === undefined) {
+        const d = this.sigma.getNodeDisplayData(n);
+        v = d && !d.hidden ? this.sigma.framedGraphToViewport(d) : null;
+        seen.set(n, v);
+      }
+      return v;
+    };
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = this.o.color;
     ctx.beginPath();
     for (const [k, a] of list) {
       if (!g.hasEdge(k)) continue;
-      const s = this.sigma.getNodeDisplayData(g.source(k)), t = this.sigma.getNodeDisplayData(g.target(k));
+      const vs = at(g.source(k)), vt = at(g.target(k));
       const ed = this.sigma.getEdgeDisplayData(k);
-      if (!s || !t || !ed || ed.hidden || s.hidden || t.hidden) continue;
-      const vs = this.sigma.framedGraphToViewport(s), vt = this.sigma.framedGraphToViewport(t);
+      if (!vs || !vt || !ed || ed.hidden) continue;
       const attrs: Attributes = g.getEdgeAttributes(k);
       const curved = ed.type.startsWith('curve');
       const c = curved ? curveControl(vs.x, vs.y, vt.x, vt.y, Number(attrs.curvature) || 0.25) : { x: (vs.x + vt.x) / 2, y: (vs.y + vt.y) / 2 };

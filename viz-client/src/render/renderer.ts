@@ -133,7 +133,7 @@ export class Renderer {
     const f = this.focus();
     if (node === this.selected?.node) return { ...data, highlighted: true, forceLabel: true, zIndex: 2 } as Partial<NodeDisplayData>;
     if (!f) return data as Partial<NodeDisplayData>;
-    if (node === f.node || f.neighbours.has(node)) return { ...data, forceLabel: node === f.node || f.neighbours.size <= 30 } as Partial<NodeDisplayData>;
+    if (node === f.node || f.neighbours.has(node)) return { ...data, forceLabel: node === f.node || f.neighbours.size <= 12 } as Partial<NodeDisplayData>;
     return { ...data, color: FADED_NODE, label: null } as Partial<NodeDisplayData>;
   }
 
