@@ -8,7 +8,7 @@ import { NetStore } from '../modules/1-net.js';
 import { indexModules } from '../modules/index.js';
 import { connectWriter } from '../redis/writer.js';
 import { restoreNetStore } from './restore.js';
-import { ProbeSecrets } from './secrets.js';
+import { ProbeSecretsDir as ProbeSecrets } from '../../protocol/edge/probe-secrets.js';
 import { ProbesServer } from './server.js';
 
 /** What the supervisor sends the probes server when it starts it. */
