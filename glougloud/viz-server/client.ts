@@ -90,7 +90,8 @@ export class VizClient {
   /** Sends a message, counting it. */
   send(data: string | Buffer, type: string): void {
     if (this.closed) return;
-    this.ws.send(data);
+    // Prebuilt diffs are UTF-8 buffers shared by clients; the protocol is JSON text, so every frame goes as a text frame.
+    this.ws.send(data, { binary: false });
     this.host.metrics.sent(type, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
   }
 

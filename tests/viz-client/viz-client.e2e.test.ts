@@ -69,22 +69,33 @@ async function live(p: Page): Promise<void> {
   await p.waitForFunction(() => (window as unknown as { glouglou: { state(): { connection: string; seq: number } } }).glouglou.state().connection === 'live', null, { timeout: 30_000 });
 }
 
-/** A drawn node far from the others and from the chrome, to click or drag without ambiguity. */
+/**
+ * A drawn node far from the others, where a click reaches the graph and not
+ * the chrome over it, to click or drag without ambiguity. The layout may be
+ * moving nodes (or the camera still settling) under load: look again for a while.
+ */
 async function lonelyNode(p: Page): Promise<{ key: string; x: number; y: number; size: number }> {
   const box = (await p.locator('#graph').boundingBox())!;
-  const n = await p.evaluate(({ w, h }) => {
-    const gl = (window as unknown as { glouglou: { graph: { nodes(): string[] }; nodeViewport(k: string): { x: number; y: number; size: number } | null } }).glouglou;
-    const pts = gl.graph.nodes().map((key) => ({ key, ...gl.nodeViewport(key)! })).filter((q) => q.x !== undefined);
-    let best: { key: string; x: number; y: number; size: number } | null = null, bestD = -1;
-    for (const q of pts) {
-      if (q.x < 300 || q.x > w - 380 || q.y < 40 || q.y > h - 40) continue;
-      let d = Infinity;
-      for (const o of pts) if (o !== q) d = Math.min(d, Math.hypot(o.x - q.x, o.y - q.y));
-      if (d > bestD) { bestD = d; best = q; }
-    }
-    return best;
-  }, { w: box.width, h: box.height });
-  if (!n) throw new Error('no node drawn in the clickable area');
+  let seen = '';
+  const n = await eventually(async () => {
+    const found = await p.evaluate(({ bx, by, w, h }) => {
+      const gl = (window as unknown as { glouglou: { graph: { nodes(): string[] }; nodeViewport(k: string): { x: number; y: number; size: number } | null } }).glouglou;
+      const graphEl = document.getElementById('graph')!;
+      const pts = gl.graph.nodes().map((key) => ({ key, ...gl.nodeViewport(key)! })).filter((q) => Number.isFinite(q.x) && Number.isFinite(q.y));
+      let best: { key: string; x: number; y: number; size: number } | null = null, bestD = -1;
+      for (const q of pts) {
+        if (q.x < 20 || q.x > w - 20 || q.y < 20 || q.y > h - 20) continue;
+        const hit = document.elementFromPoint(bx + q.x, by + q.y);
+        if (!hit || !graphEl.contains(hit)) continue;
+        let d = Infinity;
+        for (const o of pts) if (o !== q) d = Math.min(d, Math.hypot(o.x - q.x, o.y - q.y));
+        if (d > bestD) { bestD = d; best = q; }
+      }
+      return { best, total: gl.graph.nodes().length, finite: pts.length, sample: pts.slice(0, 6).map((q) => `${q.key}@${Math.round(q.x)},${Math.round(q.y)}`) };
+    }, { bx: box.x, by: box.y, w: box.width, h: box.height });
+    seen = `${found.total} nodes, ${found.finite} with finite positions; ${found.sample.join(' ')}`;
+    return found.best;
+  }, 'a node drawn where a click reaches the graph', 20_000).catch((e: Error) => { throw new Error(`${e.message} (${seen})`); });
   return { ...n, x: box.x + n.x, y: box.y + n.y };
 }
 

@@ -68,6 +68,7 @@ describe('viz stream', () => {
       for (const [c, cfg] of [[all, CONFIGS.all], [prefix, CONFIGS.prefix], [lan, CONFIGS.lan], [country, CONFIGS.country], [asn, CONFIGS.asn]] as const) {
         await converges(gg, c, cfg);
         expect(c.problems).toEqual([]);
+        expect(c.binaryFrames).toBe(0);
       }
       // What the filters promise, checked on the result.
       const s = all.replica.state;

@@ -18,6 +18,8 @@ export class TestVizClient {
   /** Inconsistencies found while applying (should stay empty). */
   readonly problems: string[] = [];
   closeCode: number | null = null;
+  /** Frames that came as binary instead of text. */
+  binaryFrames = 0;
   closeReason = '';
   private waiters: (() => void)[] = [];
   private readonly opened: Promise<void>;
@@ -25,7 +27,9 @@ export class TestVizClient {
   constructor(port: number, o: { localAddress?: string; tls?: boolean } = {}) {
     this.ws = new WebSocket(`${o.tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`, { localAddress: o.localAddress, rejectUnauthorized: false, perMessageDeflate: false });
     this.opened = new Promise((resolve, reject) => { this.ws.once('open', () => resolve()); this.ws.once('error', reject); });
-    this.ws.on('message', (d) => {
+    this.ws.on('message', (d, isBinary) => {
+      // The viz protocol is JSON in text frames (spec/viz-protocol.md): a binary frame is a server bug.
+      if (isBinary) this.binaryFrames++;
       const m = JSON.parse(d.toString()) as ServerMsg;
       this.messages.push(m);
       this.apply(m);
