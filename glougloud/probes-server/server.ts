@@ -111,6 +111,8 @@ export class ProbesServer {
       t = { datagrams: 0, messages: 0, bytes: 0, lost: 0, reordered: 0, replays: 0, authFailures: 0, decodeErrors: 0, skipped: 0 };
       this.totals.set(p.session.probeId, t);
     }
+    // A session shorter than the stats period (a capture file sent at full speed) still leaves its health in Redis.
+    this.sink.write(probeStatsCommands(p.session, Date.now(), t));
     accumulate(t, p.session.counters);
   }
 

@@ -94,6 +94,31 @@ export class Uplink<Tag = never> {
   /** Round-trip time of the last keepalive, in ms. */
   get rttMs(): number | undefined { return this.session.rttMs; }
 
+  /** Resolves true once a session is up, false if none came within timeoutMs (the queue keeps what it can meanwhile). */
+  async whenEstablished(timeoutMs: number): Promise<boolean> {
+    for (const until = Date.now() + timeoutMs; !this.established; await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() >= until || this.closing) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Backpressure for a source that can go faster than the link (a file read
+   * as fast as possible): null while the queue has room, else a promise that
+   * resolves once it is down to a quarter. While the session is down it
+   * resolves at once: the bounded queue then drops and counts, as for live traffic.
+   */
+  room(): Promise<void> | null {
+    if (this.queued < this.o.maxQueued / 2 || !this.established) return null;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.queued <= this.o.maxQueued / 4 || !this.established || this.closing) resolve();
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+  }
+
   /** Queues one message; it leaves in a full datagram, or within flushMs. */
   send(m: Message): void {
     this.counters.messages++;
@@ -211,8 +236,11 @@ export class Uplink<Tag = never> {
   async close(graceMs = 200): Promise<void> {
     this.closing = true;
     this.flush();
-    // A backlog drains in batches: let it finish before the BYE.
-    for (const until = Date.now() + 2000; this.established && this.queued > 0 && Date.now() < until;) await new Promise((r) => setImmediate(r));
+    // A backlog drains in batches: let it finish before the BYE, as long as it keeps draining.
+    for (let until = Date.now() + 2000, left = this.queued; this.established && this.queued > 0 && Date.now() < until;) {
+      await new Promise((r) => setImmediate(r));
+      if (this.queued < left) { left = this.queued; until = Date.now() + 2000; }
+    }
     if (this.timer) clearInterval(this.timer);
     const bye = this.session.close('shutdown');
     if (bye && this.socket) this.socket.send(bye);
