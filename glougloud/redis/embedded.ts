@@ -153,10 +153,16 @@ export class EmbeddedRedis extends EventEmitter<EmbeddedRedisEvents> {
       return { ok: false, code: 'GG_REDIS_START_FAILED', detail: `cannot write the Redis config: ${(e as Error).message}` };
     }
     this.lastLines = [];
+    // Its own process group: a Ctrl-C at the terminal must not stop Redis before the
+    // probes server has written its last batch; glougloud stops it last, itself.
     const child = spawn(this.o.binary ?? 'redis-server', [conf], {
-      stdio: ['ignore', 'pipe', 'pipe'], uid: this.o.uid, gid: this.o.gid,
+      stdio: ['ignore', 'pipe', 'pipe'], uid: this.o.uid, gid: this.o.gid, detached: true,
     });
     this.child = child;
+    // Out of the group, it would outlive a glougloud that exits without stop() (a fatal error).
+    const orphanGuard = (): void => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); };
+    process.once('exit', orphanGuard);
+    child.once('exit', () => process.removeListener('exit', orphanGuard));
     const keep = (d: Buffer): void => {
       for (const line of d.toString().split('\n')) if (line.trim()) this.lastLines.push(line.trim());
       if (this.lastLines.length > LOG_LINES) this.lastLines.splice(0, this.lastLines.length - LOG_LINES);

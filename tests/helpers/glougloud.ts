@@ -31,7 +31,11 @@ export interface TestGlougloud {
 }
 
 /** Options: probes to create up front, extra command-line words, an external Redis. */
-export interface TestGlougloudOptions { probes?: Record<number, string>; args?: string[]; redisUrl?: string; config?: object }
+export interface TestGlougloudOptions {
+  probes?: Record<number, string>; args?: string[]; redisUrl?: string; config?: object;
+  /** In its own process group, as a terminal runs it (a test may then signal the whole group, like Ctrl-C). */
+  processGroup?: boolean;
+}
 
 /** Starts glougloud and resolves once its probes server is ready. */
 export async function startGlougloud(o: TestGlougloudOptions = {}): Promise<TestGlougloud> {
@@ -57,7 +61,7 @@ export async function startGlougloud(o: TestGlougloudOptions = {}): Promise<Test
     args.push('-f', f);
   }
   args.push(...(o.args ?? []));
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: o.processGroup === true });
   const logs: string[] = [];
   let partial = '';
   proc.stderr!.on('data', (d: Buffer) => {
