@@ -31,6 +31,8 @@ export interface GlougloudConfig {
     handshakeRate: number;
     /** Receive buffer requested from the kernel (the kernel doubles it). */
     recvBufferBytes: number;
+    /** Probe ids allowed to relay others' messages (FORWARD, RELAY_STATS); every relay of a chain must be listed. */
+    relays: number[];
   };
   viz: {
     listen: string;
@@ -74,6 +76,8 @@ export function defaultConfig(root: boolean): GlougloudConfig {
       listen: '127.0.0.1', port: 4430, dir: root ? '/var/lib/glougloud/probes' : join(userBase, 'probes'),
       sessionTimeoutMs: 60_000, maxSessions: 10_000, maxPendingHandshakes: 1024, handshakeRate: 5,
       recvBufferBytes: 8 * 1024 * 1024,
+      // A probe secret proves who a probe is, not that it may speak for others: no relaying unless told.
+      relays: [],
     },
     viz: {
       listen: '127.0.0.1', port: 4431, tls: { cert: null, key: null }, passwordHash: null, users: {}, staticDir: null,
@@ -136,6 +140,7 @@ export function validateConfig(c: GlougloudConfig): Check {
   if (!(c.probes.sessionTimeoutMs >= 1000)) return bad('probes.sessionTimeoutMs', 'must be ≥ 1000');
   if (!(Number.isInteger(c.probes.maxSessions) && c.probes.maxSessions >= 1)) return bad('probes.maxSessions', 'must be ≥ 1');
   if (!(c.probes.handshakeRate > 0)) return bad('probes.handshakeRate', 'must be > 0');
+  if (!idList(c.probes.relays, 0xffffffff, 1)) return bad('probes.relays', 'expected an array of at most 1024 probe ids (1-4294967295)');
   if (c.redis.url !== null && !/^(redis|rediss|unix):\/\//.test(c.redis.url)) {
     return bad('redis.url', `must start with redis://, rediss:// or unix://, got ${JSON.stringify(c.redis.url)}`);
   }
@@ -153,7 +158,7 @@ export function validateConfig(c: GlougloudConfig): Check {
 }
 
 const USER_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
-const idList = (v: unknown, max: number): boolean => Array.isArray(v) && v.length <= 1024 && v.every((x) => Number.isInteger(x) && x >= 0 && x <= max);
+const idList = (v: unknown, max: number, min = 0): boolean => Array.isArray(v) && v.length <= 1024 && v.every((x) => Number.isInteger(x) && x >= min && x <= max);
 
 /** Checks the viz server's settings: TLS files in pairs, password hashes, users and their rights, limits. */
 function validateVizConfig(v: GlougloudConfig['viz']): Check {
@@ -184,6 +189,8 @@ function validateVizConfig(v: GlougloudConfig['viz']): Check {
 export interface ConfigOverrides {
   probesListen?: string; probesPort?: string; vizListen?: string; vizPort?: string;
   redis?: string; user?: string; probesDir?: string; stateDir?: string; runtimeDir?: string;
+  /** Comma-separated probe ids; replaces probes.relays ("" = none). */
+  relays?: string;
 }
 
 /** Resolves defaults ← file ← command line, then validates. */
@@ -218,6 +225,12 @@ export function resolveConfig(root: boolean, file: string | undefined, o: Config
   if (o.probesDir) c.probes.dir = o.probesDir;
   if (o.stateDir) c.stateDir = o.stateDir;
   if (o.runtimeDir) c.runtimeDir = o.runtimeDir;
+  if (o.relays !== undefined) {
+    const words = o.relays.split(',').map((w) => w.trim()).filter((w) => w !== '');
+    const bad = words.find((w) => !/^\d+$/.test(w));
+    if (bad !== undefined) return { ok: false, error: `--relays: not a probe id: ${bad}` };
+    c.probes.relays = words.map(Number);
+  }
   const v = validateConfig(c);
   return v.ok ? { ok: true, config: c } : v;
 }

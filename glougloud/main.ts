@@ -24,12 +24,13 @@ const OPTIONS: OptionSpec[] = [
   { key: 'redis', long: '--redis', value: 'URL', doc: 'Use this Redis (redis://host:port or unix:///path) instead of the embedded one.' },
   { key: 'user', short: '-u', value: 'USER', doc: 'Unprivileged user for the children when started as root (default _glougloud).' },
   { key: 'probesDir', long: '--probes-dir', value: 'DIR', doc: 'Directory of probe secrets, one file per probe id.' },
+  { key: 'relays', long: '--relays', value: 'IDS', doc: 'Probe ids allowed to relay other probes\' messages, comma-separated (default none); replaces probes.relays.' },
   { key: 'stateDir', long: '--state-dir', value: 'DIR', doc: 'State directory (Redis snapshots).' },
   { key: 'runtimeDir', long: '--runtime-dir', value: 'DIR', doc: 'Runtime directory (Redis socket).' },
   { key: 'hashPassword', long: '--hash-password', doc: 'Read a viz password from standard input, print its hash for viz.passwordHash or viz.users, and exit.' },
 ];
 
-const SYNOPSIS = 'glougloud [-dnv] [-f FILE] [-l ADDR] [-p PORT] [-L ADDR] [-P PORT] [--redis URL] [-u USER] | glougloud --hash-password';
+const SYNOPSIS = 'glougloud [-dnv] [-f FILE] [-l ADDR] [-p PORT] [-L ADDR] [-P PORT] [--redis URL] [-u USER] [--relays IDS] | glougloud --hash-password';
 const ABOUT = 'The glouglou processing daemon: authenticates probes, keeps the live state in Redis, and serves the live graph to viz clients.';
 
 /** A directory that must exist with exactly this mode and owner. */
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
     probesListen: v.probesListen as string, probesPort: v.probesPort as string,
     vizListen: v.vizListen as string, vizPort: v.vizPort as string,
     redis: v.redis as string, user: v.user as string, probesDir: v.probesDir as string,
-    stateDir: v.stateDir as string, runtimeDir: v.runtimeDir as string,
+    stateDir: v.stateDir as string, runtimeDir: v.runtimeDir as string, relays: v.relays as string | undefined,
   };
   const resolved = resolveConfig(root, v.config as string | undefined, overrides);
   if (!resolved.ok) { process.stderr.write(`glougloud: ${resolved.error}\n`); return 2; }
@@ -114,7 +115,8 @@ async function main(): Promise<number> {
   });
 
   // SIGHUP: probe secrets are re-read by the probes server; a changed configuration file
-  // restarts the children with it (probes re-handshake by themselves). Directories,
+  // (probes.relays included, unless --relays overrides it) restarts the children with it
+  // (probes and relays re-handshake by themselves). Directories,
   // the user and the embedded Redis keep what they were started with.
   let current = JSON.stringify(config);
   process.on('SIGHUP', () => {

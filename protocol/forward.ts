@@ -21,6 +21,8 @@ export const ForwardCode = {
   COLLISION: 'GG_ERR_PROBE_COLLISION',
   /** An envelope inside an envelope: relays re-wrap, they never nest. */
   NESTED: 'GG_ERR_RELAY_NESTED',
+  /** A relay on the path (or the sender of a RELAY_STATS) is not one the server was told may relay. */
+  NOT_A_RELAY: 'GG_ERR_NOT_A_RELAY',
 } as const;
 
 /** A refusal code of this file. */

@@ -9,6 +9,7 @@ import { indexModules } from '../modules/index.js';
 import { connectWriter } from '../redis/writer.js';
 import { restoreNetStore } from './restore.js';
 import { ProbeSecretsDir as ProbeSecrets } from '../../protocol/edge/probe-secrets.js';
+import { RelayAllowlist } from './relay-allowlist.js';
 import { ProbesServer } from './server.js';
 
 /** What the supervisor sends the probes server when it starts it. */
@@ -69,11 +70,12 @@ async function main(init: ProbesServerInit): Promise<void> {
     maxPendingHandshakes: config.probes.maxPendingHandshakes,
     handshakeRatePerSource: { perSecond: config.probes.handshakeRate, burst: config.probes.handshakeRate * 2 },
   });
-  const server = new ProbesServer(socket, sessions, modules, writer, log, (id) => config.sites[String(id)]);
+  const relays = new RelayAllowlist(config.probes.relays);
+  const server = new ProbesServer(socket, sessions, modules, writer, log, relays, (id) => config.sites[String(id)]);
   socket.on('message', (msg, rinfo) => server.onDatagram(msg, rinfo, Date.now()));
   socket.on('error', (e) => log.error(`probes socket: ${e.message}`));
   const ticker = setInterval(() => server.tick(Date.now()), config.tickMs);
-  log.info({ listen: `${config.probes.listen}:${socket.address().port}` }, 'probes server ready');
+  log.info({ listen: `${config.probes.listen}:${socket.address().port}`, relays: config.probes.relays }, 'probes server ready');
   process.send?.({ type: 'ready', port: socket.address().port });
 
   process.on('SIGHUP', loadSecrets);

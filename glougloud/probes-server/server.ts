@@ -6,6 +6,7 @@ import { Msg } from '../../protocol/messages.js';
 import type { ServerSession, ServerSessions, SessionCounters } from '../../protocol/session/server-sessions.js';
 import type { IngestModules, ProbeRef } from '../modules/index.js';
 import type { Site } from '../config.js';
+import type { RelayAllowlist } from './relay-allowlist.js';
 import { OriginTable, type Way } from './relayed-origins.js';
 import { accumulate, probeStatsCommands, serverStatsCommands, type IngestCounters } from './stats.js';
 
@@ -44,6 +45,8 @@ export class ProbesServer {
     private readonly modules: IngestModules,
     private readonly sink: CommandSink,
     private readonly log: Logger,
+    /** The probe ids allowed to relay (probes.relays). */
+    private readonly relays: RelayAllowlist,
     /** Configured site of a probe, for probes that do not say where they stand. */
     private readonly configuredSite: (probeId: number) => Site | undefined = () => undefined,
     private readonly statsEveryMs = 1000,
@@ -138,6 +141,14 @@ export class ProbesServer {
       `probe id ${id} is already in use ${owner ? `through relays ${owner}` : 'by a direct session'}: refused, not merged`);
   }
 
+  /** Counts a relay message refused because `id` is not a listed relay; warns once a minute per id, as it is a misconfiguration. */
+  private notARelay(id: number, what: string, now: number): void {
+    this.refuse(ForwardCode.NOT_A_RELAY);
+    if (!this.relays.warnDue(id, now)) return;
+    this.log.warn({ probe: id, code: ForwardCode.NOT_A_RELAY },
+      `probe ${id} is not in probes.relays (--relays): ${what} refused; list it there if it is a relay`);
+  }
+
   private refuse(code: string): void {
     this.counters.drops[code] = (this.counters.drops[code] ?? 0) + 1;
   }
@@ -156,21 +167,40 @@ export class ProbesServer {
 
   /** A module-0 message of `from`: an envelope from its session (`session` given), or a relay's health. */
   private internal(from: number, m: Message, now: number, session?: ServerSession): void {
-    if (m.type === Msg.RELAY_STATS.type) this.origins.relayStats(from, m, now);
-    else if (m.type === Msg.FORWARD.type) {
+    if (m.type === Msg.RELAY_STATS.type) {
+      // Relay health is only believed of relays: a probe could otherwise fill relay_* fields of any hash it reaches.
+      if (this.relays.has(from)) this.origins.relayStats(from, m, now);
+      else this.notARelay(from, 'its RELAY_STATS', now);
+    } else if (m.type === Msg.FORWARD.type) {
       if (session !== undefined) this.forward(session, m as unknown as ForwardHead & { inner: Buffer }, now);
       else { this.counters.refusedForwards++; this.refuse(ForwardCode.NESTED); }
     }
   }
 
-  /** A FORWARD from a relay's session: check the path, claim the origin's id, decode the inner messages as the origin's. */
+  /**
+   * A FORWARD from a relay's session: check the sender and every relay of the
+   * path are listed relays and the path is sound, claim the origin's id,
+   * decode the inner messages as the origin's.
+   */
   private forward(session: ServerSession, f: ForwardHead & { inner: Buffer }, now: number): void {
     this.counters.forwards++;
+    if (!this.relays.has(session.probeId)) {
+      this.counters.refusedForwards++;
+      this.notARelay(session.probeId, `its FORWARD for probe ${f.origin_id}`, now);
+      return;
+    }
     const arrived = arrivedPath(f, session.probeId);
     if (!arrived.ok) {
       this.counters.refusedForwards++;
       this.refuse(arrived.code);
       this.log.debug({ code: arrived.code, relay: session.probeId }, arrived.detail);
+      return;
+    }
+    // The last relay vouches for the path, but a chain is only as trusted as its least known relay: all must be listed.
+    const unlisted = this.relays.unlisted(arrived.via);
+    if (unlisted !== undefined) {
+      this.counters.refusedForwards++;
+      this.notARelay(unlisted, `a FORWARD for probe ${f.origin_id} through ${arrived.via.join('>')}`, now);
       return;
     }
     const origin = f.origin_id;

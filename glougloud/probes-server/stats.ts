@@ -9,7 +9,7 @@ export interface IngestCounters {
   dropped: number;
   skippedMessages: number;
   unknownModule: number;
-  /** FORWARD envelopes received from relays, and those refused (bad path, loop, collision, nested). */
+  /** FORWARD envelopes received from relays, and those refused (not a listed relay, bad path, loop, collision, nested). */
   forwards: number;
   refusedForwards: number;
   /** Datagrams or envelopes refused because their probe id was in use another way. */

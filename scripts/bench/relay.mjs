@@ -284,7 +284,7 @@ export async function run(args = []) {
   let redis;
   try {
     const gg = await daemon('glougloud', [join(DIST, 'glougloud/main.js'), '-d', '-p', '0', '-P', '0', '-l', '127.0.0.1', '--probes-dir', probesDir,
-      '--state-dir', join(dir, 'state'), '--runtime-dir', join(dir, 'run'), ...(IS_ROOT ? ['-u', 'nobody'] : [])],
+      '--state-dir', join(dir, 'state'), '--runtime-dir', join(dir, 'run'), '--relays', '100,150,200', ...(IS_ROOT ? ['-u', 'nobody'] : [])],
     (m) => m.type === 'ready' && m.probesPort);
     procs.push(gg.proc);
     const ggPort = gg.ready.probesPort;

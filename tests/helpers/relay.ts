@@ -211,15 +211,19 @@ export function probeHash(url: string, id: number): Promise<Record<string, strin
 /** A glougloud for relay suites: in a network namespace or not, and patient with a busy machine when several start at once. */
 export interface NsGlougloud { proc: ChildProcess; probesPort: number; redisUrl: string; logs: string[]; probesDir: string; stop(): Promise<void> }
 
+/** What else a relay suite's glougloud gets: the ids it lets relay (`--relays`; none when absent), extra command-line words. */
+export interface NsGlougloudOptions { relays?: readonly number[]; args?: string[] }
+
 /** Starts glougloud (inside `ns` when given), its probes server on `listen`, with these probe (and relay) secrets. */
-export async function startGlougloudIn(ns: string | undefined, listen: string, probes: Record<number, string>): Promise<NsGlougloud> {
+export async function startGlougloudIn(ns: string | undefined, listen: string, probes: Record<number, string>, o: NsGlougloudOptions = {}): Promise<NsGlougloud> {
   const dir = mkdtempSync(join(tmpdir(), 'gg-ns-'));
   chmodSync(dir, 0o755);
   const probesDir = join(dir, 'probes');
   mkdirSync(probesDir, { mode: 0o700 });
   for (const [id, s] of Object.entries(probes)) addSecret(probesDir, Number(id), s);
   const [cmd, argv] = command(ns, [join(ROOT, 'dist/glougloud/main.js'), '-d', '-p', '0', '-P', '0', '-l', listen,
-    '--probes-dir', probesDir, '--state-dir', join(dir, 'state'), '--runtime-dir', join(dir, 'run'), ...(isRoot ? ['-u', 'nobody'] : [])]);
+    '--probes-dir', probesDir, '--state-dir', join(dir, 'state'), '--runtime-dir', join(dir, 'run'), ...(isRoot ? ['-u', 'nobody'] : []),
+    ...(o.relays ? ['--relays', o.relays.join(',')] : []), ...(o.args ?? [])]);
   const proc = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const logs = lines(proc);
   const probesPort = await new Promise<number>((resolve, reject) => {

@@ -46,8 +46,8 @@ const secrets = Object.fromEntries(Object.entries(S).map(([k, v]) => [k, secretF
 beforeAll(async () => {
   [direct, one, two] = await Promise.all([
     keep(startGlougloudIn(undefined, '127.0.0.1', { 7: S.p7 })),
-    keep(startGlougloudIn(undefined, '127.0.0.1', { 100: S.r100, 11: S.p11, 120: S.r120 })),
-    keep(startGlougloudIn(undefined, '127.0.0.1', { 200: S.r200 })),
+    keep(startGlougloudIn(undefined, '127.0.0.1', { 100: S.r100, 11: S.p11, 120: S.r120 }, { relays: [100, 120] })),
+    keep(startGlougloudIn(undefined, '127.0.0.1', { 200: S.r200 }, { relays: [150, 200] })),
   ]);
   [r100, r200] = await Promise.all([
     keep(startRelay({ id: 100, secret: S.r100, upstream: `127.0.0.1:${one.probesPort}`, probes: { 7: S.p7, 8: S.p8, 9: S.p9 }, config: { sessionTimeoutMs: 4000 } })),

@@ -42,8 +42,8 @@ describe.skipIf(!canUseNetns)(`relays across network namespaces (${canUseNetns ?
     lab.link(ns.r2, '10.81.6.1/24', ns.g, '10.81.6.2/24');
     const keep = async <T extends { stop(): Promise<unknown> }>(p: Promise<T>): Promise<T> => { const x = await p; started.push(x); return x; };
     [gA, gB] = await Promise.all([
-      keep(startGlougloudIn(ns.g, '10.81.2.2', { 300: S.r300 })),
-      keep(startGlougloudIn(ns.g, '10.81.6.2', { 320: S.r320 })),
+      keep(startGlougloudIn(ns.g, '10.81.2.2', { 300: S.r300 }, { relays: [300] })),
+      keep(startGlougloudIn(ns.g, '10.81.6.2', { 320: S.r320 }, { relays: [310, 320] })),
     ]);
     [relayA, relay2] = await Promise.all([
       keep(startRelay({ ns: ns.ra, listen: '10.81.1.1', id: 300, secret: S.r300, upstream: `10.81.2.2:${gA.probesPort}`, probes: { 21: S.p21 } })),
