@@ -13,6 +13,8 @@ import { PROBE_ABOUT, PROBE_OPTIONS, PROBE_SYNOPSIS } from './options.js';
 import { PacketPipeline } from './pipeline.js';
 import { forkRelay, resolveRelayChild, stopRelay } from './relay-child.js';
 import { resolveProbeConfig } from './probe-config.js';
+import { DnsReverse, END_OF_FILE_GRACE_MS } from './resolve/dns-reverse.js';
+import { ResolvingSink } from './resolve/resolving-sink.js';
 import { Simulator } from './simulate/simulator.js';
 import { pickWorldHosts } from './simulate/world-hosts.js';
 import { captureStatsReporter } from './sources/capture-stats.js';
@@ -21,6 +23,7 @@ import { openCaptureFile } from './capture/open.js';
 import type { CaptureReader } from './capture/reader.js';
 import { listInterfaces, openLive, type LiveCapture } from './sources/live-source.js';
 import { Uplink } from './uplink/uplink.js';
+import { UdpTracer } from './trace/udp-tracer.js';
 
 function fail(msg: string, code = 2): number {
   process.stderr.write(`ggprobe: ${msg}\n`);
@@ -58,9 +61,17 @@ async function main(): Promise<number> {
 
   // Privileged setup: the capture and the secret, nothing else.
   let live: LiveCapture | null = null;
+  let tracer: UdpTracer | null = null;
   if (c.source.kind === 'live') {
+    // --trace sockets first: a capture filter must let their datagrams and answers through, so it needs their ports.
+    if (c.trace) {
+      const t = await UdpTracer.open({ plan: { ratePerS: c.trace.ratePerS, maxHops: c.trace.maxHops }, exclude: c.server ? [c.server.host] : [], log });
+      if (!t.ok) return fail(`${t.code}: ${t.detail}`, 1);
+      tracer = t.tracer;
+    }
     const own = c.server ? ` and not (udp and port ${c.server.port} and host ${c.server.host})` : '';
-    const filter = c.source.filter ? `(${c.source.filter})${own}` : own.replace(/^ and /, '');
+    const userFilter = c.source.filter && tracer ? `(${c.source.filter}) or ${tracer.captureFilter()}` : c.source.filter;
+    const filter = userFilter ? `(${userFilter})${own}` : own.replace(/^ and /, '');
     const opened = openLive(c.source.device, filter);
     if (!opened.ok) return fail(opened.error, 1);
     live = opened.capture;
@@ -99,7 +110,19 @@ async function main(): Promise<number> {
     if (!started.ok) return fail(started.error, 1);
     sinks.push(new MessageSink((m) => u.send(m)));
   }
+  // The tracer hears of new destinations (NEWCONN) and of answered ones (TRACE) like any sink.
+  if (tracer) sinks.push(tracer);
   const sink = sinks.length === 1 ? sinks[0] : new TeeSink(sinks);
+  // --resolve: the pipeline's events pass by the resolver on their way out; names from lookups go straight out,
+  // stamped with capture time: the clock when live (it stamps the packets), the newest event's time in a file.
+  let reverse: DnsReverse | null = null;
+  let resolving: ResolvingSink | null = null;
+  if (c.resolve) {
+    const liveClock = c.source.kind === 'live';
+    reverse = new DnsReverse(c.resolve, sink, () => (liveClock ? Math.round((performance.timeOrigin + performance.now()) * 1000) : resolving?.latestTs ?? 0));
+    resolving = new ResolvingSink(sink, reverse);
+    reverse.start();
+  }
 
   let stopping = false;
   let stopLive: (() => void) | null = null;
@@ -124,15 +147,20 @@ async function main(): Promise<number> {
       }, 50);
     });
   } else {
-    const pipeline = new PacketPipeline(sink, { track: { maxConns: c.maxConns, dataIntervalUs: c.dataIntervalUs } });
+    const pipeline = new PacketPipeline(resolving ?? sink, { track: { maxConns: c.maxConns, dataIntervalUs: c.dataIntervalUs }, tracer: tracer?.traffic() });
     if (c.source.kind === 'file') {
       const out = process.stdout;
+      // A file read at full speed would be over before the handshake: wait for the session (bounded), then keep pace with the link.
+      if (uplink && !(await uplink.whenEstablished(10_000))) log.warn('no session with the server after 10 s: reading anyway; what the bounded queue cannot hold is dropped and counted');
+      const up = uplink;
       const r = await runFile({
         firstReader,
         path: c.source.path, realtime: c.source.realtime, loop: c.source.loop,
-        drain: () => (ndjson && out.writableLength > 4 * 1024 * 1024 ? new Promise<void>((res) => out.once('drain', () => res())) : null),
+        drain: () => (ndjson && out.writableLength > 4 * 1024 * 1024 ? new Promise<void>((res) => out.once('drain', () => res())) : up?.room() ?? null),
       }, pipeline, () => stopping);
       pipeline.finish();
+      // Lookups still queued or in flight get a bounded grace: a short capture still gets its names.
+      if (reverse) await reverse.drain(END_OF_FILE_GRACE_MS, () => stopping);
       if (!r.ok) {
         process.stderr.write(`ggprobe: ${c.source.path}: ${r.error.code}: ${r.error.detail}\n`);
         exitCode = 1;
@@ -149,12 +177,20 @@ async function main(): Promise<number> {
       clearInterval(idle);
       clearInterval(statsTimer);
       summaryKernel = kernel.summary();
+      if (tracer) {
+        tracer.close();
+        log.info({ ...tracer.planner.stats, ...tracer.stats, ownTrace: pipeline.stats.ownTrace }, 'traceroutes');
+      }
       cap.close();
       pipeline.finish(Math.round((performance.timeOrigin + performance.now()) * 1000));
     }
     summaryPackets = pipeline.stats.packets;
     summaryBytes = pipeline.stats.bytes;
     summarySkipped = pipeline.stats.skipped;
+  }
+  if (reverse) {
+    reverse.stop();
+    log.info({ ...reverse.counters, cached: reverse.core.cached }, 'reverse lookups');
   }
   sink.flush();
   if (uplink) await uplink.close();
@@ -163,7 +199,7 @@ async function main(): Promise<number> {
   const events = counts.newconns + counts.datas + counts.delconns + counts.names + counts.traces;
   process.stderr.write(`ggprobe: ${summaryPackets} packets, ${summaryBytes} bytes, ${summarySkipped} skipped, ${counts.newconns} connections, ${events} events` +
     ` (${counts.datas} data, ${counts.names} names, ${counts.traces} traces), ${elapsed.toFixed(3)} s, ${Math.round(summaryPackets / Math.max(elapsed, 1e-6))} packets/s` + summaryKernel +
-    (uplink ? `, sent ${uplink.counters.datagrams} datagrams, dropped ${uplink.counters.dropped}` : '') + '\n');
+    (uplink ? `, sent ${uplink.counters.datagrams} datagrams, dropped ${uplink.counters.dropped}` : '') + (reverse?.summary() ?? '') + '\n');
   await new Promise<void>((r) => (process.stdout.writableLength ? process.stdout.once('drain', () => r()) : r()));
   return exitCode;
 }

@@ -26,6 +26,12 @@ export const PROBE_OPTIONS: OptionSpec[] = [
   { key: 'print', long: '--print', doc: 'Write events as NDJSON on stdout (alone or with -s).' },
   { key: 'maxConns', long: '--max-conns', value: 'N', doc: 'Connections tracked at once (default 1000000); the longest idle is evicted beyond.' },
   { key: 'dataInterval', long: '--data-interval', value: 'MS', doc: 'DATA aggregation interval in milliseconds (default 100).' },
+  { key: 'resolve', long: '--resolve', doc: 'With -i or -r: reverse DNS lookups (PTR) of new addresses, rate-limited and cached, as NAME events.' },
+  { key: 'resolveRate', long: '--resolve-rate', value: 'N', doc: 'With --resolve: lookups per second at most, on average (default 20).' },
+  { key: 'resolveServer', long: '--resolve-server', value: 'ADDR[:PORT]', doc: 'With --resolve: the DNS server to ask (an IP address; default: the system\'s resolvers).' },
+  { key: 'trace', long: '--trace', doc: 'With -i: traceroute (UDP, rate-limited) new remote destinations; the capture reads the answers.' },
+  { key: 'traceRate', long: '--trace-rate', value: 'N', doc: 'With --trace: traceroutes started per second at most (default 2).' },
+  { key: 'traceMaxHops', long: '--trace-max-hops', value: 'N', doc: 'With --trace: highest TTL sent, 1 to 30 (default 30).' },
   { key: 'user', short: '-u', value: 'USER', doc: 'User to drop to after opening the capture (default _ggprobe, else nobody).' },
   { key: 'noDropPriv', long: '--no-droppriv', doc: 'Keep root (refused unless given explicitly).' },
   { key: 'relayListen', long: '--relay-listen', value: 'ADDR:PORT', doc: 'Also run a relay for other probes on ADDR:PORT, forwarding to -s (it drops privileges on its own).' },
@@ -35,5 +41,5 @@ export const PROBE_OPTIONS: OptionSpec[] = [
   { key: 'relayUser', long: '--relay-user', value: 'USER', doc: 'With --relay-listen: user the relay drops to (default _ggrelay, else nobody).' },
 ];
 
-export const PROBE_SYNOPSIS = 'ggprobe [-dnv] (-i IFACE [-f BPF] | -r FILE [--realtime [FACTOR]] [--loop] | --simulate [--rate N] [--seed N] | -D)\n               [-s HOST[:PORT] --id N --secret-file FILE [--site-lat DEG --site-lng DEG --site-name NAME]] [--print]\n               [--relay-listen ADDR:PORT --relay-id N --relay-secret-file FILE [--relay-probes-dir DIR]]';
+export const PROBE_SYNOPSIS = 'ggprobe [-dnv] (-i IFACE [-f BPF] [--trace] | -r FILE [--realtime [FACTOR]] [--loop] | --simulate [--rate N] [--seed N] | -D)\n               [-s HOST[:PORT] --id N --secret-file FILE [--site-lat DEG --site-lng DEG --site-name NAME]] [--print]\n               [--resolve [--resolve-rate N] [--resolve-server ADDR[:PORT]]]\n               [--relay-listen ADDR:PORT --relay-id N --relay-secret-file FILE [--relay-probes-dir DIR]]';
 export const PROBE_ABOUT = 'The glouglou probe: turns captured (or simulated) traffic into connection, traffic, DNS name and path events, and sends them to glougloud or a relay, or prints them as NDJSON.';

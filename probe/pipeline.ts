@@ -20,6 +20,8 @@ export interface PipelineStats {
   malformed: number;
   /** Our own uplink's packets, never reported. */
   own: number;
+  /** Our own traceroutes' datagrams and the ICMP errors quoting them: matched, never reported as connections. */
+  ownTrace: number;
   names: number;
   traces: number;
   dnsErrors: number;
@@ -30,9 +32,23 @@ export interface PipelineOptions {
   track: Partial<TrackOptions>;
   /** The probe's own uplink (UDP to glougloud or a relay): its packets are never reported. */
   own?: { port: number };
+  /**
+   * The probe's own traceroutes (--trace): UDP between one of these local
+   * ports and the traceroute port range, and ICMP errors quoting such a
+   * datagram. The trace matcher sees them; the tracker does not.
+   */
+  tracer?: { ports: readonly number[]; firstPort: number; lastPort: number };
 }
 
+const P_ICMP = 1;
 const P_UDP = 17;
+const P_ICMPV6 = 58;
+
+/** ICMP / ICMPv6 types that quote the packet they answer: unreachable and time exceeded. */
+const QUOTING4 = new Uint8Array(256);
+const QUOTING6 = new Uint8Array(256);
+QUOTING4[3] = QUOTING4[11] = 1;
+QUOTING6[1] = QUOTING6[3] = 1;
 
 /**
  * One packet in, events out: decode, track connections, read DNS answers,
@@ -41,13 +57,16 @@ const P_UDP = 17;
  */
 export class PacketPipeline {
   readonly stats: PipelineStats = {
-    packets: 0, bytes: 0, skipped: 0, unsupportedLink: 0, truncated: 0, notIp: 0, malformed: 0, own: 0, names: 0, traces: 0, dnsErrors: 0,
+    packets: 0, bytes: 0, skipped: 0, unsupportedLink: 0, truncated: 0, notIp: 0, malformed: 0, own: 0, ownTrace: 0, names: 0, traces: 0, dnsErrors: 0,
   };
   private readonly info = new PacketInfo();
   readonly tracker: ConnectionTracker;
   private readonly names = new NameTracker();
   private readonly traces: TraceMatcher;
   private readonly ownPort: number;
+  private readonly tracerPorts: readonly number[];
+  private readonly tracerFirst: number;
+  private readonly tracerLast: number;
   private lastTs = 0;
 
   constructor(private readonly sink: EventSink, options: Partial<PipelineOptions> = {}) {
@@ -58,6 +77,9 @@ export class PacketPipeline {
       this.sink.trace(t.ts, t.dst, t.hops.map((h) => ({ ttl: h.ttl, addr: h.addr, rttUs: h.rtt_us })));
     });
     this.ownPort = options.own?.port ?? -1;
+    this.tracerPorts = options.tracer?.ports ?? [];
+    this.tracerFirst = options.tracer?.firstPort ?? 0;
+    this.tracerLast = options.tracer?.lastPort ?? -1;
   }
 
   /** Takes one captured record. */
@@ -85,6 +107,12 @@ export class PacketPipeline {
       st.own++;
       return;
     }
+    if (this.tracerPorts.length > 0 && this.isOwnTrace(info)) {
+      // The matcher needs our datagrams (the probes) and their answers; connections never show them.
+      st.ownTrace++;
+      this.traces.observe(info, ts);
+      return;
+    }
     this.tracker.packet(info, ts);
     this.traces.observe(info, ts);
     if (status === DecodeStatus.OK && info.hasPorts) {
@@ -99,6 +127,21 @@ export class PacketPipeline {
         }
       }
     }
+  }
+
+  /** True for a datagram of the probe's own traceroutes (either way) or an ICMP error quoting one. */
+  private isOwnTrace(info: PacketInfo): boolean {
+    const proto = info.proto;
+    if (proto === P_UDP) {
+      if (!info.hasPorts) return false;
+      const ports = this.tracerPorts;
+      return (ports.includes(info.sport) && info.dport >= this.tracerFirst && info.dport <= this.tracerLast) ||
+        (ports.includes(info.dport) && info.sport >= this.tracerFirst && info.sport <= this.tracerLast);
+    }
+    const v = info.ipVersion;
+    if (!((v === 4 && proto === P_ICMP && QUOTING4[info.icmpType]) || (v === 6 && proto === P_ICMPV6 && QUOTING6[info.icmpType]))) return false;
+    const q = info.inner;
+    return q.valid && q.proto === P_UDP && q.hasPorts && this.tracerPorts.includes(q.sport) && q.dport >= this.tracerFirst && q.dport <= this.tracerLast;
   }
 
   /** Moves the capture clock without a packet (idle live link). */

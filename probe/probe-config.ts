@@ -1,3 +1,4 @@
+import { addressFamily } from '../protocol/address.js';
 import { numberOption } from '../protocol/edge/cli.js';
 import type { SealMode } from '../protocol/session/codes.js';
 import type { Site } from '../protocol/session/session-messages.js';
@@ -17,6 +18,10 @@ export interface ProbeConfig {
   print: boolean;
   maxConns: number;
   dataIntervalUs: number;
+  /** --trace: the probe's own traceroutes (live only). */
+  trace: { ratePerS: number; maxHops: number } | null;
+  /** --resolve: reverse lookups of new addresses, at most rate a second, asking server (else the system's resolvers). */
+  resolve: { rate: number; server?: { host: string; port: number } } | null;
   user?: string;
   noDropPriv: boolean;
   verbose: number;
@@ -82,11 +87,35 @@ export function resolveProbeConfig(v: Values): { ok: true; config: ProbeConfig }
   if (!maxConns.ok) return maxConns;
   const dataMs = numberOption(v.dataInterval ?? 100, '--data-interval', 1, 60_000);
   if (!dataMs.ok) return dataMs;
+  let trace: ProbeConfig['trace'] = null;
+  if ((v.traceRate !== undefined || v.traceMaxHops !== undefined) && !v.trace) return { ok: false, error: '--trace-rate and --trace-max-hops go with --trace' };
+  if (v.trace) {
+    if (source.kind !== 'live') return { ok: false, error: '--trace goes with -i IFACE' };
+    const rate = numberOption(v.traceRate ?? 2, '--trace-rate', 0.01, 1000);
+    if (!rate.ok) return rate;
+    const hops = numberOption(v.traceMaxHops ?? 30, '--trace-max-hops', 1, 30);
+    if (!hops.ok || !Number.isInteger(hops.value)) return { ok: false, error: '--trace-max-hops: expected an integer in [1, 30]' };
+    trace = { ratePerS: rate.value, maxHops: hops.value };
+  }
+  let resolve: ProbeConfig['resolve'] = null;
+  if ((v.resolveRate !== undefined || v.resolveServer !== undefined) && !v.resolve) return { ok: false, error: '--resolve-rate and --resolve-server go with --resolve' };
+  if (v.resolve) {
+    if (source.kind === 'simulate') return { ok: false, error: '--resolve goes with -i IFACE or -r FILE' };
+    const rate = numberOption(v.resolveRate ?? 20, '--resolve-rate', 0.1, 1000);
+    if (!rate.ok) return rate;
+    resolve = { rate: rate.value };
+    if (v.resolveServer !== undefined) {
+      const hp = parseHostPort(String(v.resolveServer), 53);
+      // node:dns takes addresses only: a server named by a host name would need a lookup of its own.
+      if (!hp.ok || addressFamily(hp.host) === 0) return { ok: false, error: `--resolve-server: expected an IP address with an optional port, got ${JSON.stringify(v.resolveServer)}` };
+      resolve.server = { host: hp.host, port: hp.port };
+    }
+  }
   return {
     ok: true,
     config: {
-      source, server, site: { lat: lat.value, lng: lng.value, name }, mode: v.integrity ? 'integrity' : 'encrypt',
-      print: v.print === true, maxConns: Math.floor(maxConns.value), dataIntervalUs: Math.round(dataMs.value * 1000),
+      source, server, resolve, site: { lat: lat.value, lng: lng.value, name }, mode: v.integrity ? 'integrity' : 'encrypt',
+      print: v.print === true, maxConns: Math.floor(maxConns.value), dataIntervalUs: Math.round(dataMs.value * 1000), trace,
       user: typeof v.user === 'string' ? v.user : undefined, noDropPriv: v.noDropPriv === true, verbose: (v.verbose as number) ?? 0,
     },
   };
