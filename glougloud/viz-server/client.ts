@@ -2,14 +2,12 @@
  * One WebSocket client: log in, choose a view, then follow it. The client is
  * hostile until proven otherwise: nothing about the graph before a valid
  * password, every message checked, rate-limited, and repeated mistakes close
- * the connection. A client that cannot keep up never makes the server buffer
- * without bound: while its socket is above the high-water mark its changes
- * are merged (latest state per element); too far behind, it gets a fresh
- * snapshot; behind for too long, it is closed with 4408.
+ * the connection. What a client that cannot keep up is owed (merged changes,
+ * a fresh snapshot, or a close with 4408) is decided by its Backlog.
  */
 import type { WebSocket } from 'ws';
 import { type Access, validateViewConfig, viewKey, type ViewConfig } from '../views/config.js';
-import { diffStates, PendingDiff } from '../views/diff.js';
+import { diffStates } from '../views/diff.js';
 import {
   authOkMessage, type ClientMessage, decodeClientMessage, diffMessage, errorMessage, helloMessage, noticeMessage, pongMessage,
   type VizErrorCode,
@@ -17,13 +15,14 @@ import {
 import { emptyDiff, type GraphDiff } from '../views/types.js';
 import type { View } from '../views/view.js';
 import type { Authenticator } from './auth.js';
+import { Backlog } from './backlog.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { VizMetrics } from './metrics.js';
 import type { VizLimits } from './options.js';
 
 /** Close codes of the viz protocol. */
 export const CLOSE = Object.freeze({
-  goingAway: 1001, internal: 1011, tooManyErrors: 4400, auth: 4401, tooSlow: 4408, badVersion: 4426, overloaded: 4503,
+  goingAway: 1001, internal: 1011, tooManyErrors: 4400, auth: 4401, tooSlow: 4408, badVersion: 4426,
 });
 
 /** A view shared by the clients with the same configuration. */
@@ -47,8 +46,6 @@ export class VizClient {
   user: string | null = null;
   access: Access | null = null;
   sv: SharedView | null = null;
-  /** Sequence number of the state the client holds (what it got last). */
-  seq = 0;
   alive = true;
   closed = false;
   private authPending = false;
@@ -56,18 +53,13 @@ export class VizClient {
   private strikes = 0;
   private tokens: number;
   private tokensAt = Date.now();
-  private lagging = false;
-  private lagSince = 0;
-  /** While behind: the sequence number of the client's state with `pending` applied. */
-  private target = 0;
-  private readonly pending = new PendingDiff();
-  private needSnapshot: 'reset' | null = null;
+  private readonly backlog: Backlog;
   private probesDirty = false;
-  private readonly resets: number[] = [];
   private readonly authTimer: NodeJS.Timeout;
 
   constructor(readonly ws: WebSocket, readonly addr: string, private readonly host: ClientHost) {
     this.tokens = host.limits.messageRate * 2;
+    this.backlog = new Backlog(host.limits, () => host.metrics.slowResets.inc());
     this.send(helloMessage('glougloud'), 'hello');
     this.authTimer = setTimeout(() => this.close(CLOSE.auth, 'GG_VIZ_AUTH_TIMEOUT'), host.limits.authTimeoutMs);
     ws.on('message', (data, isBinary) => {
@@ -80,6 +72,16 @@ export class VizClient {
       }
     });
     ws.on('pong', () => { this.alive = true; });
+  }
+
+  /** True while the client is behind (its changes merged, not sent). */
+  get lagging(): boolean {
+    return this.backlog.lagging;
+  }
+
+  /** Sequence number of the state the client holds (what it was sent last). */
+  get seq(): number {
+    return this.backlog.seq;
   }
 
   /** True once logged in. */
@@ -116,7 +118,6 @@ export class VizClient {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.authTimer);
-    if (this.lagging) this.host.metrics.slowClients.dec();
     if (this.sv) this.host.detach(this, this.sv);
     this.sv = null;
   }
@@ -147,7 +148,10 @@ export class VizClient {
     if (m.type === 'auth') {
       if (this.authenticated) return this.error('GG_VIZ_ALREADY_AUTHENTICATED', 'already logged in', true);
       if (this.authPending) return this.error('GG_VIZ_AUTH_PENDING', 'a login is being checked', true);
-      void this.login(m.user, m.password);
+      this.login(m.user, m.password).catch((e: Error) => {
+        this.host.log.info({ err: e.stack ?? String(e), addr: this.addr }, 'viz login failed unexpectedly');
+        this.close(CLOSE.internal, 'GG_VIZ_INTERNAL');
+      });
       return;
     }
     if (!this.authenticated) return this.error('GG_VIZ_NOT_AUTHENTICATED', 'log in first', true);
@@ -198,53 +202,20 @@ export class VizClient {
     if (old) this.host.detach(this, old);
     if (!old) {
       this.send(this.host.snapshot(sv, 'config'), 'snapshot');
-      this.seq = sv.view.seq;
+      this.backlog.snapshotSent(sv.view.seq);
       return;
     }
-    const d = diffStates(old.view.state, sv.view.state);
-    if (!this.lagging && this.ws.bufferedAmount <= this.host.limits.highWaterBytes) {
-      this.send(diffMessage(this.seq, sv.view.seq, d, { reason: 'config', config: sv.config }), 'diff');
-      this.seq = sv.view.seq;
-      return;
-    }
-    // Behind: the change joins what is pending (the client's state + pending = the old view's state).
-    this.enterLag(Date.now());
-    this.merge(d, Date.now());
-    this.target = sv.view.seq;
-  }
-
-  private enterLag(now: number): void {
-    if (this.lagging) return;
-    this.lagging = true;
-    this.lagSince = now;
-    this.target = this.seq;
-    this.host.metrics.slowClients.inc();
-  }
-
-  private merge(d: GraphDiff, now: number): void {
-    if (this.needSnapshot) return;
-    this.pending.merge(d);
-    if (this.pending.size > this.host.limits.maxPendingOps) {
-      this.pending.clear();
-      this.needSnapshot = 'reset';
-      this.resets.push(now);
-      this.host.metrics.slowResets.inc();
+    // From the state the client will hold (its own, or with what waits for it) to the new view.
+    const prev = this.backlog.seq, d = diffStates(old.view.state, sv.view.state);
+    if (this.backlog.offer(this.backlog.head, sv.view.seq, d, this.ws.bufferedAmount, Date.now())) {
+      this.send(diffMessage(prev, sv.view.seq, d, { reason: 'config', config: sv.config }), 'diff');
     }
   }
 
   /** A diff of the client's view (serialized once for all its clients). */
   deliver(sv: SharedView, prev: number, d: GraphDiff, buf: Buffer, now: number): void {
     if (this.closed || sv !== this.sv) return;
-    if (!this.lagging && this.ws.bufferedAmount <= this.host.limits.highWaterBytes && this.seq === prev) {
-      this.send(buf, 'diff');
-      this.seq = sv.view.seq;
-      return;
-    }
-    this.enterLag(now);
-    // A gap cannot happen (diffs come in order); if it did, only a snapshot would heal it.
-    if (this.target !== prev && !this.needSnapshot) this.needSnapshot = 'reset';
-    this.merge(d, now);
-    this.target = sv.view.seq;
+    if (this.backlog.offer(prev, sv.view.seq, d, this.ws.bufferedAmount, now)) this.send(buf, 'diff');
   }
 
   /** Probe health changed: sent now, or when the client has caught up. */
@@ -261,29 +232,21 @@ export class VizClient {
 
   /** Once per tick: a client behind catches up when its socket drained, or is closed when hopeless. */
   service(now: number): void {
-    if (!this.lagging || this.closed) return;
-    const { limits, metrics } = this.host;
-    while (this.resets.length && this.resets[0] < now - 60_000) this.resets.shift();
-    if (now - this.lagSince > limits.maxLagMs || this.resets.length > limits.maxResetsPerMinute) {
-      metrics.slowCloses.inc();
+    if (this.closed || !this.sv || !this.lagging) return;
+    const sv = this.sv;
+    const a = this.backlog.service(sv.view.seq, this.ws.bufferedAmount, now);
+    if (a.do === 'none') return;
+    if (a.do === 'close') {
+      this.host.metrics.slowCloses.inc();
       this.close(CLOSE.tooSlow, 'GG_VIZ_TOO_SLOW');
       return;
     }
-    if (this.ws.bufferedAmount > limits.lowWaterBytes || !this.sv) return;
-    const sv = this.sv;
-    if (this.needSnapshot) {
-      const reason = this.needSnapshot;
-      this.needSnapshot = null;
-      this.pending.clear();
-      if (reason === 'reset') this.send(noticeMessage('warn', 'GG_VIZ_SLOW_RESET', 'this client fell too far behind: fresh snapshot'), 'notice');
-      this.send(this.host.snapshot(sv, reason), 'snapshot');
-    } else if (this.seq !== sv.view.seq || this.pending.size) {
-      this.send(diffMessage(this.seq, sv.view.seq, this.pending.take(), { reason: 'catch-up', config: sv.config }), 'diff');
+    if (a.do === 'snapshot') {
+      this.send(noticeMessage('warn', 'GG_VIZ_SLOW_RESET', 'this client fell too far behind: fresh snapshot'), 'notice');
+      this.send(this.host.snapshot(sv, 'reset'), 'snapshot');
+    } else {
+      this.send(diffMessage(a.prev, a.seq, a.diff, { reason: 'catch-up', config: sv.config }), 'diff');
     }
-    this.seq = sv.view.seq;
-    this.lagging = false;
-    metrics.slowClients.dec();
     if (this.probesDirty) { this.probesDirty = false; this.send(this.host.probes(this.access as Access), 'probes'); }
   }
 }
-

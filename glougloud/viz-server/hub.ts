@@ -185,13 +185,15 @@ export class VizHub implements ClientHost {
     this.metrics.sourceElements.set({ kind: 'nodes' }, s.nodes);
     this.metrics.sourceElements.set({ kind: 'edges' }, s.edges);
     this.metrics.sourceElements.set({ kind: 'conns' }, s.conns);
-    let authed = 0, buffered = 0, max = 0;
+    let authed = 0, slow = 0, buffered = 0, max = 0;
     for (const c of this.clients) {
       if (c.authenticated) authed++;
+      if (c.lagging) slow++;
       const b = c.ws.bufferedAmount;
       buffered += b;
       if (b > max) max = b;
     }
+    this.metrics.slowClients.set(slow);
     this.metrics.bufferedTotal.set(buffered);
     this.metrics.bufferedMax.set(max);
     this.metrics.clients.set({ state: 'authenticated' }, authed);
@@ -234,5 +236,4 @@ export class VizHub implements ClientHost {
     if (!b) { b = Buffer.from(probesMessage(this.health.list(access.probes))); this.probesCache.set(k, b); }
     return b;
   }
-
 }

@@ -6,8 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Message } from '../../../protocol/index.js';
 import type { TestGlougloud } from '../../helpers/glougloud.js';
@@ -16,6 +18,7 @@ import { PASSWORD, startVizGlougloud } from './harness.js';
 import { TestVizClient } from './viz-client.js';
 
 let gg: TestGlougloud;
+let watcher: TestVizClient;
 const open: TestVizClient[] = [];
 const DELAY = 1200;
 
@@ -43,7 +46,7 @@ beforeAll(async () => {
   await p2.connect();
   p1.send(traffic('10.1.0.1', '203.0.113.1', 1));
   p2.send(traffic('10.2.0.1', '203.0.113.2', 1));
-  const watcher = connect('127.0.0.10');
+  watcher = connect('127.0.0.10');
   await watcher.login(PASSWORD);
   await watcher.configure({});
   await eventually(() => watcher.replica.state.nodes.has('203.0.113.1') && watcher.replica.state.nodes.has('203.0.113.2'), 'traffic of both probes', 15_000);
@@ -96,23 +99,47 @@ describe('viz authentication', () => {
     expect(await c.closed()).toEqual({ code: 4401, reason: 'GG_VIZ_AUTH_TIMEOUT' });
   });
 
-  test('named users see only their probes and modules', async () => {
+  test('named users see only their probes and modules, now and as traffic goes on, and only their probes\' health', async () => {
     const alice = connect('127.0.0.6');
     expect(await alice.login('alice-pw', 'alice')).toMatchObject({ type: 'auth-ok', user: 'alice', probes: [1] });
     const probes = await alice.next((m) => m.type === 'probes', 'probes');
     expect((probes.probes as { id: number }[]).map((p) => p.id)).toEqual([1]);
     expect(await alice.configure({ probes: [2] })).toMatchObject({ type: 'error', code: 'GG_VIZ_FORBIDDEN' });
     const snap = await alice.configure({});
-    expect(snap.type).toBe('snapshot');
+    expect(snap).toMatchObject({ type: 'snapshot', config: { probes: [1] } });
     const nodes = alice.replica.state.nodes;
     expect(nodes.has('203.0.113.1')).toBe(true);
     expect(nodes.has('203.0.113.2')).toBe(false);
     expect(nodes.has('10.2.0.1')).toBe(false);
+    // Live: both probes reach one host, probe 2 alone another.
+    const p1 = new TestProbe(gg.probesPort, 1, 'secret-1');
+    const p2 = new TestProbe(gg.probesPort, 2, 'secret-2');
+    await p1.connect();
+    await p2.connect();
+    p1.send(traffic('10.1.0.1', '198.51.100.50', 2));
+    p2.send([...traffic('10.2.0.1', '198.51.100.50', 2), ...traffic('10.2.0.1', '198.51.100.60', 3)]);
+    const w = watcher.replica.state;
+    await eventually(() => w.nodes.has('198.51.100.60') && Object.keys((w.nodes.get('198.51.100.50')?.probes ?? {}) as object).length === 2, 'both probes\' traffic', 15_000);
+    await eventually(() => nodes.has('198.51.100.50') && alice.replica.state.edges.has('10.1.0.1|198.51.100.50'), 'probe 1\'s traffic for alice', 15_000);
+    // Probe health is refreshed every second: let a few updates reach her.
+    const seen = alice.messages.length;
+    await alice.next((m) => m.type === 'probes', 'a health update', seen, 10_000);
+    p1.close(); p2.close();
+    expect(Object.keys(nodes.get('198.51.100.50')!.probes as object)).toEqual(['1']);
+    for (const k of ['198.51.100.60', '10.2.0.1', '203.0.113.2']) expect(nodes.has(k)).toBe(false);
+    expect(alice.replica.state.edges.has('10.2.0.1|198.51.100.50')).toBe(false);
+    const everything = JSON.stringify(alice.messages);
+    for (const k of ['198.51.100.60', '10.2.0.1', '203.0.113.2', 'secret-2']) expect(everything).not.toContain(k);
+    const health = alice.messages.filter((m) => m.type === 'probes');
+    expect(health.length).toBeGreaterThanOrEqual(2);
+    for (const m of health) expect((m.probes as { id: number }[]).map((p) => p.id)).toEqual([1]);
+    expect(alice.problems).toEqual([]);
     const bob = connect('127.0.0.7');
-    expect((await bob.login('bob-pw', 'bob')).type).toBe('auth-ok');
+    expect(await bob.login('bob-pw', 'bob')).toMatchObject({ type: 'auth-ok', modules: [0], probes: null });
     expect(await bob.configure({})).toMatchObject({ type: 'error', code: 'GG_VIZ_FORBIDDEN' });
+    expect(bob.messages.some((m) => m.type === 'snapshot' || m.type === 'diff')).toBe(false);
     expect(await connect('127.0.0.8').login('alice-pw', 'bob')).toMatchObject({ code: 'GG_VIZ_AUTH_FAILED' });
-  });
+  }, 40_000);
 
   test('malformed, unknown, out-of-order and oversized messages get error codes; the server goes on', async () => {
     const c = connect('127.0.0.9');
@@ -154,6 +181,38 @@ describe('viz authentication', () => {
     expect((await g.configure({ grouping: 'asn' })).type).toBe('snapshot');
   });
 
+  test('random frames over real sockets: protocol errors or closes with protocol codes, the server unharmed', async () => {
+    const CODES = ['GG_VIZ_BAD_JSON', 'GG_VIZ_BAD_MESSAGE', 'GG_VIZ_UNKNOWN_TYPE', 'GG_VIZ_TOO_BIG', 'GG_VIZ_ALREADY_AUTHENTICATED',
+      'GG_VIZ_RATE_LIMITED', 'GG_VIZ_BAD_CONFIG', 'GG_VIZ_FORBIDDEN', 'GG_VIZ_UNKNOWN_MODULE', 'GG_VIZ_TOO_MANY_VIEWS', 'GG_VIZ_BAD_VERSION'];
+    const shaped = fc.record({ type: fc.constantFrom('auth', 'config', 'ping', 'diff', 'snapshot'), v: fc.constantFrom(1, 2, '1'), module: fc.jsonValue(),
+      grouping: fc.oneof(fc.constantFrom('none', 'asn', 'prefix'), fc.string()), include: fc.array(fc.string(), { maxLength: 3 }), maxNodes: fc.oneof(fc.integer(), fc.double()),
+      password: fc.string(), id: fc.jsonValue() }, { requiredKeys: ['type'] }).map((o) => JSON.stringify(o));
+    const frame = fc.oneof(
+      { weight: 1, arbitrary: fc.string({ maxLength: 300 }) }, { weight: 1, arbitrary: fc.json({ maxDepth: 3 }) }, { weight: 6, arbitrary: shaped },
+      { weight: 1, arbitrary: fc.constantFrom('{}', 'null', '{"type":null}', '\u0000', '{"type":"config","__proto__":{"x":1}}', '{"type":"config","grouping":"asn"}') },
+    );
+    const batches = fc.sample(fc.array(frame, { minLength: 4, maxLength: 8 }), { numRuns: 12, seed: 6 });
+    for (const [i, batch] of batches.entries()) {
+      const c = connect(`127.0.1.${i + 1}`);
+      expect((await c.login(PASSWORD)).type).toBe('auth-ok');
+      for (const f of batch) c.send(f);
+      c.send({ type: 'ping', id: 'end' });
+      // Answered to the end, or closed (next() gives up at once on a close).
+      await c.next((m) => m.type === 'pong' && m.id === 'end', 'the last pong', 0, 10_000).catch(() => null);
+      for (const m of c.messages) {
+        expect(['hello', 'auth-ok', 'probes', 'snapshot', 'diff', 'error', 'pong', 'notice']).toContain(m.type);
+        if (m.type === 'error') expect(CODES).toContain(m.code);
+      }
+      if (c.closeCode !== null) expect([4400, 4426, 1009]).toContain(c.closeCode);
+      expect(c.problems).toEqual([]);
+      c.close();
+    }
+    expect((await fetch(`http://127.0.0.1:${gg.vizPort}/healthz`)).status).toBe(200);
+    const after = connect('127.0.0.16');
+    expect((await after.login(PASSWORD)).type).toBe('auth-ok');
+    expect((await after.configure({})).type).toBe('snapshot');
+  }, 60_000);
+
   test('HTTP: health, metrics, the client or its placeholder, nothing outside it', async () => {
     const base = `http://127.0.0.1:${gg.vizPort}`;
     const h = await fetch(`${base}/healthz`);
@@ -177,19 +236,31 @@ describe('viz authentication', () => {
 });
 
 describe('viz over TLS', () => {
-  test('https and wss when a certificate and key are configured', async () => {
+  test('https and wss when a certificate and key are configured, on the address given with -L', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gg-tls-'));
     try {
       execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
         '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-      const tls = await startVizGlougloud({ viz: { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } } });
+      const tls = await startVizGlougloud({ viz: { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } }, args: ['-L', '127.0.0.3'] });
       try {
-        const c = new TestVizClient(tls.vizPort, { tls: true });
+        const health = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          httpsGet(`https://127.0.0.3:${tls.vizPort}/healthz`, { rejectUnauthorized: false }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => { body += d.toString(); });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          }).on('error', reject);
+        });
+        expect(health.status).toBe(200);
+        expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
+        const c = new TestVizClient(tls.vizPort, { tls: true, host: '127.0.0.3' });
         expect((await c.login(PASSWORD)).type).toBe('auth-ok');
         expect((await c.configure({})).type).toBe('snapshot');
+        expect(c.binaryFrames).toBe(0);
         c.close();
-        const plain = new TestVizClient(tls.vizPort);
+        const plain = new TestVizClient(tls.vizPort, { host: '127.0.0.3' });
         await expect(plain.open()).rejects.toThrow();
+        // Only the address given listens.
+        await expect(new TestVizClient(tls.vizPort, { tls: true }).open()).rejects.toThrow(/ECONNREFUSED/);
       } finally {
         expect(await tls.stop()).toBe(0);
       }

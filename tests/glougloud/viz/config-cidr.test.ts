@@ -1,7 +1,11 @@
 /** View configuration and prefixes: hostile input gets codes, canonical forms make equal views share a key. */
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { cidrContains, groupPrefix, parseAddress, parseCidr } from '../../../glougloud/views/cidr.js';
-import { DEFAULT_VIEW_CONFIG, validateViewConfig, viewKey } from '../../../glougloud/views/config.js';
+import { DEFAULT_VIEW_CONFIG, VIEW_LIMITS, validateViewConfig, viewKey } from '../../../glougloud/views/config.js';
+import { CompiledFilter } from '../../../glougloud/views/filter.js';
+import { SourceGraph } from '../../../glougloud/views/source.js';
+import { View } from '../../../glougloud/views/view.js';
 
 const ALL = { modules: null, probes: null };
 
@@ -69,5 +73,30 @@ describe('view configuration', () => {
     // Unrestricted request by a restricted user: the user's probes.
     expect(validateViewConfig({}, { modules: null, probes: [2, 1] })).toMatchObject({ ok: true, config: { probes: [1, 2] } });
     expect(validateViewConfig({ probes: [2] }, { modules: null, probes: [1, 2] })).toMatchObject({ ok: true, config: { probes: [2] } });
+  });
+});
+
+describe('hostile configurations', () => {
+  test('any value in any field: a valid bounded configuration or a refusal with a code, never a throw', () => {
+    const anyValue = fc.oneof(fc.anything(), fc.array(fc.oneof(fc.string(), fc.integer(), fc.constantFrom('10.0.0.0/8', '::/0', 'tcp', 443, -1, 1e20))), fc.double(), fc.integer());
+    const raw = fc.dictionary(fc.constantFrom(...Object.keys(DEFAULT_VIEW_CONFIG), 'type', 'v', 'extra'), anyValue, { maxKeys: 8 });
+    const access = fc.record({ modules: fc.option(fc.subarray([0, 1])), probes: fc.option(fc.subarray([1, 2, 3])) });
+    fc.assert(fc.property(fc.oneof(raw, fc.anything()), access, (r, a) => {
+      const v = validateViewConfig(r, a);
+      if (!v.ok) { expect(['GG_VIZ_BAD_CONFIG', 'GG_VIZ_FORBIDDEN', 'GG_VIZ_UNKNOWN_MODULE']).toContain(v.code); return; }
+      const c = v.config;
+      expect(c.maxNodes).toBeLessThanOrEqual(VIEW_LIMITS.maxNodes);
+      expect(c.maxEdges).toBeLessThanOrEqual(VIEW_LIMITS.maxEdges);
+      expect(c.windowS).toBeLessThanOrEqual(VIEW_LIMITS.maxWindowS);
+      if (a.probes !== null) expect(c.probes !== null && c.probes.every((p) => a.probes!.includes(p))).toBe(true);
+      if (a.modules !== null) expect(a.modules).toContain(c.module);
+      // What validation lets through compiles, builds and keys the same again.
+      expect(() => new CompiledFilter(c)).not.toThrow();
+      View.build(c, new SourceGraph(), 0);
+      // The effective configuration, sent back, is the same view (a user allowed no probe at all sees nothing either way).
+      if (c.probes?.length === 0) return;
+      const again = validateViewConfig({ ...c }, a);
+      expect(again.ok && viewKey(again.config)).toBe(viewKey(c));
+    }), { numRuns: 2000 });
   });
 });

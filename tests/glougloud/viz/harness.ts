@@ -21,15 +21,15 @@ export const PASSWORD = 'correct horse battery staple';
 /** Test hashes use N = 1024: the format and the check are the real ones, only cheaper. */
 export const CHEAP = { N: 1024, r: 8, p: 1 };
 
-/** Starts glougloud with a viz password, optional named users and limits. */
-export async function startVizGlougloud(o: { probes?: Record<number, string>; users?: Record<string, { password: string; modules?: number[]; probes?: number[] }>; limits?: object; viz?: object } = {}): Promise<TestGlougloud> {
+/** Starts glougloud with a viz password, optional named users, limits, viz settings and extra command-line words. */
+export async function startVizGlougloud(o: { probes?: Record<number, string>; users?: Record<string, { password: string; modules?: number[]; probes?: number[] }>; limits?: object; viz?: object; args?: string[] } = {}): Promise<TestGlougloud> {
   const users: Record<string, object> = {};
   for (const [name, u] of Object.entries(o.users ?? {})) {
     const { password, ...rights } = u;
     users[name] = { passwordHash: await hashPassword(password, CHEAP), ...rights };
   }
   const viz = { passwordHash: await hashPassword(PASSWORD, CHEAP), users, limits: { tickMs: 100, ...o.limits }, ...o.viz };
-  return startGlougloud({ probes: o.probes ?? { 1: 'sim-secret-1' }, config: { viz } });
+  return startGlougloud({ probes: o.probes ?? { 1: 'sim-secret-1' }, config: { viz }, args: o.args });
 }
 
 /** A real ggprobe simulating traffic towards glougloud (its secret file is the one glougloud was started with). */

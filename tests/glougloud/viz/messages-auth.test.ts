@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { decodeClientMessage } from '../../../glougloud/views/messages.js';
+import { validateViewConfig } from '../../../glougloud/views/config.js';
+import { decodeClientMessage, type VizErrorCode } from '../../../glougloud/views/messages.js';
 import { LoginLimiter } from '../../../glougloud/viz-server/login-limiter.js';
 import { hashPassword, parsePasswordHash, verifyPassword } from '../../../glougloud/viz-server/password.js';
 import { ProbeHealth } from '../../../glougloud/viz-server/probe-health.js';
@@ -25,6 +26,26 @@ describe('client messages', () => {
 
   test('any text: never throws', () => {
     fc.assert(fc.property(fc.oneof(fc.string(), fc.json()), (s) => { decodeClientMessage(s); }), { numRuns: 1000 });
+  });
+
+  test('shaped like messages, with hostile fields: decoded as sent or refused with a protocol code, never a throw', () => {
+    const codes: VizErrorCode[] = ['GG_VIZ_BAD_JSON', 'GG_VIZ_BAD_MESSAGE', 'GG_VIZ_UNKNOWN_TYPE', 'GG_VIZ_BAD_VERSION', 'GG_VIZ_TOO_BIG'];
+    const value = fc.oneof(fc.jsonValue(), fc.string({ maxLength: 1500 }), fc.integer(), fc.constantFrom(1, 0, -1, 1e300, null, true, '1'));
+    const field = fc.constantFrom('v', 'user', 'password', 'id', 'module', 'include', 'probes', 'grouping', 'maxNodes', '__proto__', 'constructor', 'toString');
+    fc.assert(fc.property(fc.constantFrom('auth', 'config', 'ping', 'AUTH', '', 'snapshot'), fc.dictionary(field, value, { maxKeys: 6 }), fc.boolean(), (type, fields, noType) => {
+      const text = JSON.stringify(noType ? fields : { ...fields, type });
+      const r = decodeClientMessage(text);
+      if (!r.ok) { expect(codes).toContain(r.code); return; }
+      expect(r.msg.type).toBe(type);
+      if (r.msg.type === 'auth') {
+        expect(typeof r.msg.password).toBe('string');
+        expect(r.msg.user === null || (typeof r.msg.user === 'string' && r.msg.user.length <= 64)).toBe(true);
+      }
+      if (r.msg.type === 'config') {
+        const v = validateViewConfig(r.msg.raw, { modules: [1], probes: [1, 2] });
+        if (!v.ok) expect(['GG_VIZ_BAD_CONFIG', 'GG_VIZ_FORBIDDEN', 'GG_VIZ_UNKNOWN_MODULE']).toContain(v.code);
+      }
+    }), { numRuns: 3000 });
   });
 });
 

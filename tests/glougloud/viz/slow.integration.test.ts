@@ -104,5 +104,7 @@ describe('slow clients', () => {
     await converges(gg, slow, FLIP[0]);
     await converges(gg, clients[0], {});
     expect(slow.problems).toEqual([]);
+    // Snapshots and merged diffs go out as text frames too.
+    expect(slow.binaryFrames).toBe(0);
   }, 60_000);
 });

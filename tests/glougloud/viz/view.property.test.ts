@@ -93,6 +93,6 @@ describe('views stay consistent with a fresh snapshot', () => {
         }
         check('end');
       },
-    ), { numRuns: 100 });
+    ), { numRuns: 200 });
   }, 60_000);
 });

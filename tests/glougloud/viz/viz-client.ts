@@ -24,8 +24,8 @@ export class TestVizClient {
   private waiters: (() => void)[] = [];
   private readonly opened: Promise<void>;
 
-  constructor(port: number, o: { localAddress?: string; tls?: boolean } = {}) {
-    this.ws = new WebSocket(`${o.tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`, { localAddress: o.localAddress, rejectUnauthorized: false, perMessageDeflate: false });
+  constructor(port: number, o: { localAddress?: string; tls?: boolean; host?: string } = {}) {
+    this.ws = new WebSocket(`${o.tls ? 'wss' : 'ws'}://${o.host ?? '127.0.0.1'}:${port}/ws`, { localAddress: o.localAddress, rejectUnauthorized: false, perMessageDeflate: false });
     this.opened = new Promise((resolve, reject) => { this.ws.once('open', () => resolve()); this.ws.once('error', reject); });
     this.ws.on('message', (d, isBinary) => {
       // The viz protocol is JSON in text frames (spec/viz-protocol.md): a binary frame is a server bug.
