@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const demo = join(root, '.demo');
+// GG_DEMO_DIR: where the demo keeps its secrets, configuration and Redis (tests use a temporary one).
+const demo = process.env.GG_DEMO_DIR ?? join(root, '.demo');
 const probesDir = join(demo, 'probes');
 mkdirSync(probesDir, { recursive: true, mode: 0o700 });
 
