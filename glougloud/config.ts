@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { VizUserConfig } from './viz-server/auth.js';
 import { DEFAULT_VIZ_LIMITS, validateVizLimits, type VizLimits } from './viz-server/options.js';
 import { parsePasswordHash } from './viz-server/password.js';
+import { isPlainObject, mergeSettings, type Check, type SettingRule } from '../protocol/edge/settings.js';
 
 /**
  * glougloud's configuration: interface, defaults, validation with exact
@@ -91,34 +92,13 @@ export function defaultConfig(root: boolean): GlougloudConfig {
   };
 }
 
-type Check = { ok: true } | { ok: false; error: string };
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/**
- * Merges `patch` (parsed from a file) into `base`, refusing unknown keys and
- * values of the wrong type, with the dotted path of the offending key.
- */
-function merge(base: Record<string, unknown>, patch: unknown, path: string): Check {
-  if (!isObject(patch)) return { ok: false, error: `${path || 'configuration'}: expected an object` };
-  for (const [k, v] of Object.entries(patch)) {
-    const at = path ? `${path}.${k}` : k;
-    if (!(k in base)) return { ok: false, error: `${at}: unknown setting` };
-    const cur = base[k];
-    if (k === 'sites' || k === 'users') { base[k] = v; continue; }
-    if (isObject(cur)) {
-      const r = merge(cur, v, at);
-      if (!r.ok) return r;
-    } else if (cur === null || typeof cur === typeof v || (k === 'url' && (v === null || typeof v === 'string'))) {
-      base[k] = v;
-    } else {
-      return { ok: false, error: `${at}: expected ${cur === null ? 'a string or null' : `a ${typeof cur}`}, got ${JSON.stringify(v)}` };
-    }
-  }
-  return { ok: true };
-}
+/** Keys whose value is taken whole (maps by name); `redis.url` may go back to null. */
+const settingRule: SettingRule = (k, v, at, base) => {
+  if (k === 'sites' || k === 'users') { base[k] = v; return { ok: true }; }
+  if (k === 'url' && (v === null || typeof v === 'string')) { base[k] = v; return { ok: true }; }
+  if (k === 'url') return { ok: false, error: `${at}: expected a string or null, got ${JSON.stringify(v)}` };
+  return undefined;
+};
 
 // Port 0 asks the kernel for a free port (tests, several daemons on one host).
 const PORT = (v: number) => Number.isInteger(v) && v >= 0 && v <= 65535;
@@ -150,7 +130,7 @@ export function validateConfig(c: GlougloudConfig): Check {
   if (!viz.ok) return viz;
   for (const [id, s] of Object.entries(c.sites)) {
     if (!/^\d+$/.test(id)) return bad(`sites.${id}`, 'keys are probe ids');
-    if (!isObject(s) || typeof s.lat !== 'number' || typeof s.lng !== 'number' || Math.abs(s.lat) > 90 || Math.abs(s.lng) > 180) {
+    if (!isPlainObject(s) || typeof s.lat !== 'number' || typeof s.lng !== 'number' || Math.abs(s.lat) > 90 || Math.abs(s.lng) > 180) {
       return bad(`sites.${id}`, 'expected { "lat": -90..90, "lng": -180..180, "name": "..." }');
     }
   }
@@ -172,10 +152,10 @@ function validateVizConfig(v: GlougloudConfig['viz']): Check {
     const h = parsePasswordHash(v.passwordHash);
     if (!h.ok) return bad('passwordHash', h.error);
   }
-  if (!isObject(v.users)) return bad('users', 'expected an object of users by name');
+  if (!isPlainObject(v.users)) return bad('users', 'expected an object of users by name');
   for (const [name, u] of Object.entries(v.users)) {
     if (!USER_NAME.test(name)) return bad(`users.${name}`, 'a user name is 1-64 letters, digits or _.@-');
-    if (!isObject(u)) return bad(`users.${name}`, 'expected { "passwordHash": "...", "modules": [...], "probes": [...] }');
+    if (!isPlainObject(u)) return bad(`users.${name}`, 'expected { "passwordHash": "...", "modules": [...], "probes": [...] }');
     for (const k of Object.keys(u)) if (!['passwordHash', 'modules', 'probes'].includes(k)) return bad(`users.${name}.${k}`, 'unknown setting');
     const h = parsePasswordHash(u.passwordHash);
     if (!h.ok) return bad(`users.${name}.passwordHash`, h.error);
@@ -203,7 +183,7 @@ export function resolveConfig(root: boolean, file: string | undefined, o: Config
     } catch (e) {
       return { ok: false, error: `${file}: ${(e as Error).message}` };
     }
-    const m = merge(c as unknown as Record<string, unknown>, parsed, '');
+    const m = mergeSettings(c as unknown as Record<string, unknown>, parsed, '', settingRule);
     if (!m.ok) return { ok: false, error: `${file}: ${m.error}` };
   }
   const num = (v: string | undefined, name: string): number | undefined | string => {

@@ -2,6 +2,7 @@ import { addressFamily } from '../protocol/address.js';
 import { numberOption } from '../protocol/edge/cli.js';
 import type { SealMode } from '../protocol/session/codes.js';
 import type { Site } from '../protocol/session/session-messages.js';
+import { parseHostPort } from '../protocol/edge/settings.js';
 
 /** Where the packets come from. */
 export type ProbeSource =
@@ -30,16 +31,7 @@ export interface ProbeConfig {
 /** Default UDP port of glougloud's probes server. */
 export const DEFAULT_SERVER_PORT = 4430;
 
-/** Parses HOST[:PORT], [V6]:PORT or a bare IPv6 address. */
-export function parseHostPort(s: string, defPort: number): { ok: true; host: string; port: number } | { ok: false; error: string } {
-  let host = s;
-  let port = defPort;
-  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (m6) { host = m6[1]; if (m6[2]) port = Number(m6[2]); }
-  else if ((s.match(/:/g) ?? []).length === 1) { [host] = s.split(':'); port = Number(s.split(':')[1]); }
-  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: `not HOST[:PORT]: ${s}` };
-  return { ok: true, host, port };
-}
+export { parseHostPort };
 
 type Values = Record<string, string | number | boolean | undefined>;
 

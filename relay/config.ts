@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mergeSettings, parseHostPort, type Check, type SettingRule } from '../protocol/edge/settings.js';
+
+export { parseHostPort };
 
 /**
  * ggrelay's configuration: interface, defaults, validation with the key at
@@ -67,44 +70,14 @@ export function defaultRelayConfig(root: boolean): RelayConfig {
 }
 
 /** Parses HOST[:PORT], [V6]:PORT or a bare IPv6 address. */
-export function parseHostPort(s: string, defPort: number): { ok: true; host: string; port: number } | { ok: false; error: string } {
-  let host = s;
-  let port = defPort;
-  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (m6) { host = m6[1]; if (m6[2]) port = Number(m6[2]); }
-  else if ((s.match(/:/g) ?? []).length === 1) { [host] = s.split(':'); port = Number(s.split(':')[1]); }
-  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: `not HOST[:PORT]: ${s}` };
-  return { ok: true, host, port };
-}
-
-type Check = { ok: true } | { ok: false; error: string };
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Merges a parsed file into `base`, refusing unknown keys and values of the wrong type, naming the key. */
-function merge(base: Record<string, unknown>, patch: unknown, path: string): Check {
-  if (!isObject(patch)) return { ok: false, error: `${path || 'configuration'}: expected an object` };
-  for (const [k, v] of Object.entries(patch)) {
-    const at = path ? `${path}.${k}` : k;
-    if (!(k in base)) return { ok: false, error: `${at}: unknown setting` };
-    const cur = base[k];
-    if (k === 'upstream' && typeof v === 'string') {
-      const hp = parseHostPort(v, DEFAULT_PORT);
-      if (!hp.ok) return { ok: false, error: `${at}: ${hp.error}` };
-      base[k] = { host: hp.host, port: hp.port };
-    } else if (isObject(cur)) {
-      const r = merge(cur, v, at);
-      if (!r.ok) return r;
-    } else if (typeof cur === typeof v) {
-      base[k] = v;
-    } else {
-      return { ok: false, error: `${at}: expected a ${typeof cur}, got ${JSON.stringify(v)}` };
-    }
-  }
+/** `upstream` may be written HOST[:PORT] in a file. */
+const settingRule: SettingRule = (k, v, at, base) => {
+  if (k !== 'upstream' || typeof v !== 'string') return undefined;
+  const hp = parseHostPort(v, DEFAULT_PORT);
+  if (!hp.ok) return { ok: false, error: `${at}: ${hp.error}` };
+  base[k] = { host: hp.host, port: hp.port };
   return { ok: true };
-}
+};
 
 const PORT = (v: number) => Number.isInteger(v) && v >= 0 && v <= 65535;
 const INT = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
@@ -153,7 +126,7 @@ export function resolveRelayConfig(root: boolean, file: string | undefined, o: R
     } catch (e) {
       return { ok: false, error: `${file}: ${(e as Error).message}` };
     }
-    const m = merge(c as unknown as Record<string, unknown>, parsed, '');
+    const m = mergeSettings(c as unknown as Record<string, unknown>, parsed, '', settingRule);
     if (!m.ok) return { ok: false, error: `${file}: ${m.error}` };
   }
   const num = (v: string, name: string): number | string => (/^-?\d+(\.\d+)?$/.test(v) ? Number(v) : `${name}: not a number: ${v}`);
