@@ -1,4 +1,4 @@
-// `npm run bench -- browser [--nodes N] [--edges N] [--rate OPS] [--seconds S] [--layout geo|force]`:
+// `npm run bench -- browser [--nodes N] [--edges N] [--rate OPS] [--seconds S] [--layout geo|force] [--profile 1|2] [--client DIR]`:
 // the viz client in headless Chromium (Debian's, driven by playwright-core)
 // with a large live graph. A small viz server in this process serves the
 // built client (glougloud's own static-file code) and speaks the viz
@@ -9,7 +9,11 @@
 // updates mostly, and nodes and edges coming and going). Reports the time
 // from login to the first full render, the frame times while the diffs are
 // applied (intervals between animation frames), the client's own apply and
-// render times, and the page's JS heap.
+// render times, and the page's JS heap. `--profile 1` prints where the page
+// spent its time while the diffs were applied, `--profile 2` from the login to
+// the first render; either saves the profile in .bench/browser.cpuprofile.
+// `--client DIR` serves another build of the client (to compare two builds
+// on the same machine, one run after the other).
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,11 +29,11 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'];
 
 function opts(args) {
-  const o = { nodes: 10_000, edges: 30_000, rate: 1000, seconds: 10, layout: 'geo', warmup: 3, profile: 0 };
+  const o = { nodes: 10_000, edges: 30_000, rate: 1000, seconds: 10, layout: 'geo', warmup: 3, profile: 0, client: join(root, 'dist/viz-client') };
   for (let i = 0; i < args.length; i++) {
     const k = args[i].replace(/^--/, '');
     if (!(k in o)) throw new Error(`unknown option ${args[i]}`);
-    o[k] = k === 'layout' ? args[++i] : Number(args[++i]);
+    o[k] = k === 'layout' || k === 'client' ? args[++i] : Number(args[++i]);
   }
   return o;
 }
@@ -194,7 +198,7 @@ function stats(xs) {
 export async function benchServer(o) {
   const { serveStatic } = await imp('dist/glougloud/viz-server/static-files.js');
   const msgs = await imp('dist/glougloud/views/messages.js');
-  const staticDir = join(root, 'dist/viz-client');
+  const staticDir = o.client ?? join(root, 'dist/viz-client');
   const server = createServer((req, res) => { if (!serveStatic(staticDir, req, res)) { res.writeHead(404); res.end(); } });
   const wss = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false });
   const timers = new Set();
@@ -210,14 +214,14 @@ export async function benchServer(o) {
       if (m.type === 'auth') {
         if (m.password !== 'bench') { ws.send(msgs.errorMessage('GG_VIZ_AUTH_FAILED', 'wrong user or password', 1000)); return; }
         ws.send(msgs.authOkMessage('viz', null, null));
-        ws.send(Buffer.from(msgs.probesMessage([{ id: 1, site_name: 'Paris', events_per_s: o.rate, datagrams: 1000, lost: 0 }])));
+        ws.send(msgs.probesMessage([{ id: 1, site_name: 'Paris', events_per_s: o.rate, datagrams: 1000, lost: 0 }]));
       } else if (m.type === 'config') {
         const { type, ...raw } = m;
-        ws.send(Buffer.from(msgs.snapshotMessage(seq, { ...raw }, 'config', g.serialized())));
+        ws.send(msgs.snapshotMessage(seq, { ...raw }, 'config', g.serialized()));
         const t = setInterval(() => {
           const d = g.diff(Math.round(o.rate / 10));
           sent += d.nodes.add.length + d.nodes.update.length + d.nodes.remove.length + d.edges.add.length + d.edges.update.length + d.edges.remove.length;
-          ws.send(Buffer.from(msgs.diffMessage(seq, seq + 1, d)));
+          ws.send(msgs.diffMessage(seq, seq + 1, d));
           seq++;
         }, 100);
         timers.add(t);
@@ -276,6 +280,23 @@ export async function run(args) {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(srv.url);
     await page.fill('#login-form input[name=password]', 'bench');
+    // --profile 2: the CPU profile covers the login and the first render instead of the live diffs.
+    const cdp = await page.context().newCDPSession(page);
+    const profiling = async (phase) => {
+      if (o.profile !== phase) return;
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    };
+    const profiled = async (phase) => {
+      if (o.profile !== phase) return;
+      const { profile } = await cdp.send('Profiler.stop');
+      printProfile(profile);
+      // For DevTools (Performance panel, "Load profile") or an inclusive-time analysis.
+      mkdirSync(join(root, '.bench'), { recursive: true });
+      writeFileSync(join(root, '.bench', 'browser.cpuprofile'), JSON.stringify(profile));
+    };
+    await profiling(2);
     await page.click('#login-submit');
     try {
       await page.waitForFunction((n) => { const g = window.glouglou; return g && g.perf.firstRenderAt > 0 && g.state().nodes >= n; }, o.nodes, { timeout: 60_000, polling: 50 });
@@ -286,9 +307,9 @@ export async function run(args) {
       const p = window.glouglou.perf;
       return { loginToRender: p.firstRenderAt - p.loginAt, received: p.snapshotReceivedAt - p.loginAt, applied: p.firstAppliedAt - p.firstSnapshotAt, drawn: p.firstRenderAt - p.firstAppliedAt, ...window.glouglou.state() };
     });
+    await profiled(2);
     await page.waitForTimeout(o.warmup * 1000);
-    const cdp = await page.context().newCDPSession(page);
-    if (o.profile) { await cdp.send('Profiler.enable'); await cdp.send('Profiler.start'); }
+    await profiling(1);
     const opsBefore = srv.sentOps();
     const frames = await page.evaluate((seconds) => new Promise((resolve) => {
       const g = window.glouglou;
@@ -305,7 +326,7 @@ export async function run(args) {
       requestAnimationFrame((t) => { last = t; requestAnimationFrame(loop); });
     }), o.seconds);
     const opsSent = srv.sentOps() - opsBefore;
-    if (o.profile) printProfile((await cdp.send('Profiler.stop')).profile);
+    await profiled(1);
     await cdp.send('HeapProfiler.collectGarbage');
     await cdp.send('Performance.enable');
     const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));

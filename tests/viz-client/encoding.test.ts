@@ -1,7 +1,7 @@
 /**
  * What is drawn from what the server sends: server messages checked before
- * use (with codes), node and edge encodings, masks for public displays,
- * search, and the reconnection backoff.
+ * use (with codes), node and edge encodings and their legend, masks for
+ * public displays, search, and the reconnection backoff.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -10,11 +10,12 @@ import { DEFAULT_VIEW_CONFIG } from '../../glougloud/views/config.js';
 import { emptyDiff } from '../../glougloud/views/types.js';
 import { Masker } from '../../viz-client/src/anonymize.js';
 import {
-  categoryColor, edgeColor, edgeSize, EDGE_COLORS, hslHex, lastProbe, nodeCategory, nodeLabel, nodeRole, nodeSize, premultiplied,
+  categoryColor, edgeColor, edgeSize, EDGE_COLORS, hslHex, lastProbe, nodeCategory, nodeLabel, nodeRole, nodeSize, premultiplied, ROLE_STYLE,
 } from '../../viz-client/src/graph/encoding.js';
 import { createViewGraph } from '../../viz-client/src/graph/mirror.js';
 import { reconnectDelay } from '../../viz-client/src/protocol/connection.js';
 import { decodeServerMessage } from '../../viz-client/src/protocol/messages.js';
+import { legendEntries } from '../../viz-client/src/ui/legend.js';
 import { searchNodes } from '../../viz-client/src/ui/search.js';
 import { probeTotals } from '../../viz-client/src/ui/status.js';
 
@@ -100,6 +101,32 @@ describe('masks', () => {
       if (a !== b) expect(m.address(a)).not.toBe(m.address(b));
       expect(m.address(a)).not.toBe(n.address(a));
     }), { numRuns: 500 });
+  });
+});
+
+describe('legend', () => {
+  test('the categories of the view under each colouring, most common first, with the colours the nodes get', () => {
+    const g = createViewGraph();
+    const add = (k: string, a: Record<string, unknown>): void => { g.addNode(k, { addr: k, ...a }); };
+    add('10.0.0.1', { scope: 'private', probes: { 2: 100 } });
+    add('10.0.0.2', { scope: 'private', probes: { 2: 100, 1: 50 } });
+    add('8.8.8.8', { scope: 'public', country: 'US', lat: 37, lng: -122, probes: { 1: 100 } });
+    add('1.1.1.1', { scope: 'public', country: 'US', lat: -33, lng: 151, probes: { 1: 100 } });
+    add('9.9.9.9', { scope: 'public', country: 'CH', lat: 47, lng: 8 });
+    add('192.0.2.9', { hop: 3 });
+    expect(legendEntries(g, 'country')).toEqual([
+      { category: '', color: categoryColor('country', ''), count: 3 },
+      { category: 'US', color: categoryColor('country', 'US'), count: 2 },
+      { category: 'CH', color: categoryColor('country', 'CH'), count: 1 },
+    ]);
+    // Ties by category: "" (no probe) first.
+    expect(legendEntries(g, 'probe').map((e) => [e.category, e.count])).toEqual([['', 2], ['1', 2], ['2', 2]]);
+    expect(legendEntries(g, 'role').map((e) => [e.category, e.count, e.color])).toEqual([
+      ['public', 3, ROLE_STYLE.public.color], ['local', 2, ROLE_STYLE.local.color], ['router', 1, ROLE_STYLE.router.color],
+    ]);
+    // Every node's category is listed (up to the limit), and the counts add up.
+    for (const mode of ['country', 'probe', 'role'] as const) expect(legendEntries(g, mode).reduce((n, e) => n + e.count, 0)).toBe(g.order);
+    expect(legendEntries(g, 'country', 1)).toHaveLength(1);
   });
 });
 

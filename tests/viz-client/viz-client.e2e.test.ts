@@ -11,12 +11,13 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { referenceState } from '../../glougloud/views/reference.js';
 import type { GraphState } from '../../glougloud/views/types.js';
 import { ROOT, type TestGlougloud } from '../helpers/glougloud.js';
 import { eventually } from '../helpers/probe-client.js';
-import { fullConfig, PASSWORD, readSource, startSimProbe, startVizGlougloud, stopChild } from '../glougloud/viz/harness.js';
-import { checkPng, launchChromium, login, pageKeys, pageState } from './browser.js';
+import { project } from '../../viz-client/src/geo/projection.js';
+import { DEFAULT_SPREAD } from '../../viz-client/src/geo/spread.js';
+import { PASSWORD, startSimProbe, startVizGlougloud, stopChild } from '../glougloud/viz/harness.js';
+import { checkPng, launchChromium, live, login, lonelyNode, pageEqualsServer as equalsServer, pageState } from './browser.js';
 
 const CAPTURE = '../shared/pcaps/http_espn.pcapng';
 const OUT = join(ROOT, 'test-output', 'viz-client');
@@ -37,25 +38,9 @@ async function replay(): Promise<void> {
   if (code !== 0) throw new Error(`replay failed (${code}): ${err.slice(-800)}`);
 }
 
-/** The view the server defines for a configuration, from what Redis holds now. */
-async function serverView(raw: object): Promise<GraphState> {
-  return referenceState(fullConfig(raw), await readSource(gg.redisUrl), Date.now());
-}
-
 /** Waits until the page holds exactly the server's view for a configuration. */
-async function pageEqualsServer(p: Page, raw: object, what: string): Promise<GraphState> {
-  let last = '';
-  try {
-    return await eventually(async () => {
-      const want = await serverView(raw);
-      const got = await pageKeys(p);
-      const same = JSON.stringify(got) === JSON.stringify({ nodes: [...want.nodes.keys()].sort(), edges: [...want.edges.keys()].sort() });
-      last = `page ${got.nodes.length} nodes/${got.edges.length} edges, server ${want.nodes.size}/${want.edges.size}`;
-      return same ? want : null;
-    }, what, 45_000);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}: ${last}`);
-  }
+function pageEqualsServer(p: Page, raw: object, what: string): Promise<GraphState> {
+  return equalsServer(p, gg, raw, what);
 }
 
 async function openPage(query = ''): Promise<Page> {
@@ -63,40 +48,6 @@ async function openPage(query = ''): Promise<Page> {
   p.on('pageerror', (e) => { throw new Error(`page error: ${e.message}`); });
   await p.goto(`http://127.0.0.1:${gg.vizPort}/${query}`);
   return p;
-}
-
-async function live(p: Page): Promise<void> {
-  await p.waitForFunction(() => (window as unknown as { glouglou: { state(): { connection: string; seq: number } } }).glouglou.state().connection === 'live', null, { timeout: 30_000 });
-}
-
-/**
- * A drawn node far from the others, where a click reaches the graph and not
- * the chrome over it, to click or drag without ambiguity. The layout may be
- * moving nodes (or the camera still settling) under load: look again for a while.
- */
-async function lonelyNode(p: Page): Promise<{ key: string; x: number; y: number; size: number }> {
-  const box = (await p.locator('#graph').boundingBox())!;
-  let seen = '';
-  const n = await eventually(async () => {
-    const found = await p.evaluate(({ bx, by, w, h }) => {
-      const gl = (window as unknown as { glouglou: { graph: { nodes(): string[] }; nodeViewport(k: string): { x: number; y: number; size: number } | null } }).glouglou;
-      const graphEl = document.getElementById('graph')!;
-      const pts = gl.graph.nodes().map((key) => ({ key, ...gl.nodeViewport(key)! })).filter((q) => Number.isFinite(q.x) && Number.isFinite(q.y));
-      let best: { key: string; x: number; y: number; size: number } | null = null, bestD = -1;
-      for (const q of pts) {
-        if (q.x < 20 || q.x > w - 20 || q.y < 20 || q.y > h - 20) continue;
-        const hit = document.elementFromPoint(bx + q.x, by + q.y);
-        if (!hit || !graphEl.contains(hit)) continue;
-        let d = Infinity;
-        for (const o of pts) if (o !== q) d = Math.min(d, Math.hypot(o.x - q.x, o.y - q.y));
-        if (d > bestD) { bestD = d; best = q; }
-      }
-      return { best, total: gl.graph.nodes().length, finite: pts.length, sample: pts.slice(0, 6).map((q) => `${q.key}@${Math.round(q.x)},${Math.round(q.y)}`) };
-    }, { bx: box.x, by: box.y, w: box.width, h: box.height });
-    seen = `${found.total} nodes, ${found.finite} with finite positions; ${found.sample.join(' ')}`;
-    return found.best;
-  }, 'a node drawn where a click reaches the graph', 20_000).catch((e: Error) => { throw new Error(`${e.message} (${seen})`); });
-  return { ...n, x: box.x + n.x, y: box.y + n.y };
 }
 
 beforeAll(async () => {
@@ -111,6 +62,50 @@ afterAll(async () => {
   await browser?.close();
   await gg?.stop();
 });
+
+/** Sites of the two probes (the replay's and the simulator's). */
+const SITES = [{ lat: 50.85, lng: 4.35 }, { lat: 48.85, lng: 2.35 }];
+
+/**
+ * What the simulated traffic looks like drawn: private addresses around
+ * their probe's site, each at its own spot; curved links; DNS names as
+ * labels; dots running along the busy links; the counters moving.
+ */
+async function drawnAsEncoded(p: Page): Promise<void> {
+  type Drawn = { key: string; scope?: string; lat?: number; lng?: number; names?: { name: string }[]; x: number; y: number; label: string | null };
+  const nodes = await p.evaluate(() => {
+    const gl = (window as unknown as { glouglou: { graph: { mapNodes<T>(f: (k: string, a: Record<string, unknown>) => T): T[] }; sigma: { getGraph(): { getNodeAttributes(k: string): { x: number; y: number } }; getNodeDisplayData(k: string): { label: string | null } } } }).glouglou;
+    return gl.graph.mapNodes((key, a) => ({ key, scope: a.scope, lat: a.lat, lng: a.lng, names: a.names, ...gl.sigma.getGraph().getNodeAttributes(key), label: gl.sigma.getNodeDisplayData(key).label }));
+  }) as Drawn[];
+  const privates = nodes.filter((n) => n.scope === 'private');
+  expect(privates.length).toBeGreaterThan(3);
+  for (const site of SITES) {
+    const here = privates.filter((n) => n.lat === site.lat && n.lng === site.lng);
+    const c = project(site.lat, site.lng);
+    // Spread on a spiral around the site: within its radius, no two at the same spot.
+    const radius = DEFAULT_SPREAD.step * Math.sqrt(here.length) + 1e-9;
+    for (const n of here) expect(Math.hypot(n.x - c.x, n.y - c.y), n.key).toBeLessThanOrEqual(radius);
+    expect(new Set(here.map((n) => `${n.x},${n.y}`)).size).toBe(here.length);
+  }
+  expect(privates.every((n) => SITES.some((s) => s.lat === n.lat && s.lng === n.lng))).toBe(true);
+  const named = nodes.filter((n) => Array.isArray(n.names) && n.names.length > 0);
+  expect(named.length).toBeGreaterThan(0);
+  for (const n of named) expect(n.label).toBe(n.names![0].name);
+  const types = await p.evaluate(() => {
+    const s = (window as unknown as { glouglou: { sigma: { getGraph(): { mapEdges<T>(f: (k: string) => T): T[] }; getEdgeDisplayData(k: string): { type: string } } } }).glouglou.sigma;
+    return [...new Set(s.getGraph().mapEdges((k) => s.getEdgeDisplayData(k).type))];
+  });
+  expect(types).toContain('curve');
+  // The flow animation draws dots on its own canvas.
+  await expect.poll(() => p.evaluate(() => {
+    const c = document.querySelector<HTMLCanvasElement>('#graph canvas.sigma-flows')!;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let drawn = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) drawn++;
+    return drawn;
+  }), { timeout: 10_000 }).toBeGreaterThan(20);
+  await expect.poll(async () => Number((await p.locator('#count-events').textContent())!.replace(/,/g, '')), { timeout: 10_000 }).toBeGreaterThan(0);
+}
 
 describe('viz client in a browser', () => {
   test('a wrong password is refused; the right one logs in; the page holds exactly the server\'s view', async () => {
@@ -162,19 +157,24 @@ describe('viz client in a browser', () => {
   }, 120_000);
 
   test('geo and force views switch live, keep their positions, and a dragged node stays pinned', async () => {
-    type G = { glouglou: { graph: { getNodeAttributes(k: string): { x: number; y: number; lat?: number; lng?: number; fixed?: boolean } }; app: { setLayout(l: string): void } } };
+    // Positions live in the drawn graph (the layouts move its nodes).
+    type G = { glouglou: { sigma: { getGraph(): { getNodeAttributes(k: string): { x: number; y: number; lat?: number; lng?: number; fixed?: boolean } } }; app: { setLayout(l: string): void } } };
     const geo = await lonelyNode(page);
-    const geoPos = await page.evaluate((k) => (window as unknown as G).glouglou.graph.getNodeAttributes(k), geo.key);
+    const geoPos = await page.evaluate((k) => (window as unknown as G).glouglou.sigma.getGraph().getNodeAttributes(k), geo.key);
+    const mapCanvases = (): Promise<number> => page.locator('#graph canvas.sigma-geoMap').count();
+    expect(await mapCanvases()).toBe(1);
     await page.click('#layout-switch button[data-layout=force]');
     expect((await pageState(page)).layout).toBe('force');
+    // The map layer is unbound (clean()): its canvas is gone.
+    expect(await mapCanvases()).toBe(0);
     expect(new URL(page.url()).searchParams.get('layout')).toBe('force');
     // ForceAtlas2 runs in its worker and moves nodes away from their map positions.
     await expect.poll(async () => {
-      const a = await page.evaluate((k) => (window as unknown as G).glouglou.graph.getNodeAttributes(k), geo.key);
+      const a = await page.evaluate((k) => (window as unknown as G).glouglou.sigma.getGraph().getNodeAttributes(k), geo.key);
       return Math.hypot(a.x - geoPos.x, a.y - geoPos.y) > 1e-3;
     }, { timeout: 20_000 }).toBe(true);
     // Drag a node: it stays pinned where it is dropped. The layout keeps moving nodes, so a grab may miss: try again.
-    const isFixed = (k: string): Promise<boolean> => page.evaluate((key) => (window as unknown as G).glouglou.graph.getNodeAttributes(key).fixed === true, k);
+    const isFixed = (k: string): Promise<boolean> => page.evaluate((key) => (window as unknown as G).glouglou.sigma.getGraph().getNodeAttributes(key).fixed === true, k);
     let n = await lonelyNode(page);
     for (let attempt = 0; attempt < 5 && !(await isFixed(n.key)); attempt++) {
       n = await lonelyNode(page);
@@ -188,28 +188,32 @@ describe('viz client in a browser', () => {
     // Back and forth: the map puts nodes where they are; the force view gets its positions back.
     const kept = await page.evaluate(({ k }) => {
       const gl = (window as unknown as G).glouglou;
-      const force = { ...gl.graph.getNodeAttributes(k) };
+      const drawn = gl.sigma.getGraph();
+      const force = { ...drawn.getNodeAttributes(k) };
       gl.app.setLayout('geo');
-      const map = { ...gl.graph.getNodeAttributes(k) };
+      const map = { ...drawn.getNodeAttributes(k) };
       gl.app.setLayout('force');
-      const again = { ...gl.graph.getNodeAttributes(k) };
+      const again = { ...drawn.getNodeAttributes(k) };
       return { force, map, again };
     }, { k: n.key });
     expect([kept.again.x, kept.again.y]).toEqual([kept.force.x, kept.force.y]);
     expect(kept.again.fixed).toBe(true);
     await page.click('#layout-switch button[data-layout=geo]');
     expect((await pageState(page)).layout).toBe('geo');
-    const back = await page.evaluate((k) => (window as unknown as G).glouglou.graph.getNodeAttributes(k), geo.key);
+    expect(await mapCanvases()).toBe(1);
+    const back = await page.evaluate((k) => (window as unknown as G).glouglou.sigma.getGraph().getNodeAttributes(k), geo.key);
     expect([back.x, back.y]).toEqual([geoPos.x, geoPos.y]);
   }, 120_000);
 
-  test('embed mode hides the chrome but not the connection state; anonymize masks addresses and names', async () => {
-    const p = await openPage('?embed=1&anonymize=1&color=role');
+  test('embed mode hides the chrome but not the connection state; anonymize masks addresses and names; the URL sets the view', async () => {
+    const p = await openPage('?embed=1&anonymize=1&color=role&layout=force&minBytes=2k');
     await login(p, PASSWORD);
     await live(p);
     await eventually(async () => (await pageState(p)).nodes > 5, 'nodes in the embedded page', 30_000);
     const s = await pageState(p);
-    expect(s).toMatchObject({ embed: true, anonymize: true, color: 'role' });
+    expect(s).toMatchObject({ embed: true, anonymize: true, color: 'role', layout: 'force' });
+    expect(s.config.minBytes).toBe(2000);
+    await pageEqualsServer(p, { minBytes: 2000 }, 'the embedded page holds the view its URL asked for');
     expect(await p.locator('#conn').isVisible()).toBe(true);
     for (const sel of ['#search', '#filters-toggle', '#legend', '#counters', '#layout-switch']) expect(await p.locator(sel).isVisible(), sel).toBe(false);
     const graphBox = (await p.locator('#graph').boundingBox())!;
@@ -260,6 +264,7 @@ describe('viz client in a browser', () => {
     // The nodes: at the centre of the biggest ones, their own colour.
     expect(nodes.length).toBeGreaterThan(5);
     expect(c.distances.filter((x) => x < 60).length / nodes.length).toBeGreaterThan(0.6);
+    await drawnAsEncoded(p);
     await p.close();
   }, 120_000);
 });

@@ -1,9 +1,7 @@
 /**
  * The page: the connection, the mirrored graph, the renderer and its
- * layers, and the controls, wired together. Messages are queued as they
- * arrive and applied in one batch per animation frame, so a burst of diffs
- * costs one repaint; paused, they wait (up to a bound, past which the view
- * is reloaded on resume rather than kept in memory).
+ * layers, and the controls, wired together. Messages wait in a ViewQueue and
+ * are applied in one batch per animation frame (within the frame budget).
  */
 import type { Attributes } from 'graphology-types';
 import type { Topology } from 'topojson-specification';
@@ -12,10 +10,11 @@ import { type Masker, randomMasker } from './anonymize.js';
 import { buildBasemap } from './geo/basemap.js';
 import { categoryColor, edgeColor, edgeSize, nodeCategory, nodeLabel, nodeSize } from './graph/encoding.js';
 import { Batch, createViewGraph, GraphMirror, type MirrorResult } from './graph/mirror.js';
+import { FrameBudget, ViewQueue } from './graph/view-queue.js';
 import { Layouts } from './layout/layouts.js';
 import { type ConnState, VizConnection } from './protocol/connection.js';
 import type { Attrs, ServerMessage, ViewConfig } from './protocol/messages.js';
-import { FlowLayer } from './render/flow-layer.js';
+import { FlowLayer, SOFTWARE_FLOW } from './render/flow-layer.js';
 import { Renderer } from './render/renderer.js';
 import { byId } from './ui/dom.js';
 import { configDelta } from './ui/filter-config.js';
@@ -27,16 +26,11 @@ import { SearchView } from './ui/search.js';
 import { probeTotals, StatusView } from './ui/status.js';
 import { type ColorMode, formatUrlState, type Layout, type PageState } from './url-state.js';
 
-/** Queued messages beyond this many operations are dropped while paused; the view reloads on resume. */
-const MAX_PAUSED_OPS = 300_000;
-
 /** Edge curvature by kind: hops bend more, so a path and a link between the same hosts stay apart. */
 const CURVATURE: Record<string, number> = { link: 0.18, hop: 0.32 };
 
 /** Timings the benchmark and the tests read. */
-export interface PagePerf { loginAt: number; snapshotReceivedAt: number; firstSnapshotAt: number; firstAppliedAt: number; firstRenderAt: number; applyMs: number[]; renderMs: number[] }
-
-type ViewMessage = Extract<ServerMessage, { type: 'snapshot' | 'diff' }>;
+export interface PagePerf { loginAt: number; snapshotReceivedAt: number; firstSnapshotAt: number; firstAppliedAt: number; firstRenderAt: number; applyMs: number[]; renderMs: number[]; snapshots: number; batches: number; diffs: number }
 
 /** The running page. */
 export class App {
@@ -45,7 +39,7 @@ export class App {
   readonly layouts: Layouts;
   readonly mirror: GraphMirror;
   readonly conn: VizConnection;
-  readonly perf: PagePerf = { loginAt: 0, snapshotReceivedAt: 0, firstSnapshotAt: 0, firstAppliedAt: 0, firstRenderAt: 0, applyMs: [], renderMs: [] };
+  readonly perf: PagePerf = { loginAt: 0, snapshotReceivedAt: 0, firstSnapshotAt: 0, firstAppliedAt: 0, firstRenderAt: 0, applyMs: [], renderMs: [], snapshots: 0, batches: 0, diffs: 0 };
   private readonly flows: FlowLayer;
   private readonly status = new StatusView();
   private readonly login: LoginView;
@@ -53,18 +47,15 @@ export class App {
   private readonly filters: FiltersView;
   private readonly legend: LegendView;
   private readonly masker: Masker | null;
-  private queue: ViewMessage[] = [];
-  private queuedOps = 0;
+  private readonly queue = new ViewQueue();
+  private readonly budget = new FrameBudget();
   private frame = 0;
   private paused = false;
-  private resyncOnResume = false;
   private probes: Attrs[] = [];
   private connState: ConnState = 'connecting';
   private opsThisSecond = 0;
   private updatesPerS = 0;
   private renderStart = 0;
-  private frameCost = 16;
-  private nextApplyAt = 0;
   private awaitingFirstRender = false;
 
   constructor(private state: PageState, wsUrl: string) {
@@ -77,7 +68,7 @@ export class App {
       detailed: () => import('world-atlas/countries-50m.json').then((m) => buildBasemap(m.default as unknown as Topology)),
       onPin: () => this.panel.render(true),
     });
-    this.flows = new FlowLayer(sigma);
+    this.flows = new FlowLayer(sigma, this.graph, this.renderer.software ? SOFTWARE_FLOW : {});
     this.mirror = new GraphMirror(this.graph, {
       node: (key, a, added) => this.decorateNode(key, a, added),
       edge: (_key, a) => { a.size = edgeSize(a); a.color = edgeColor(a); a.type = this.renderer.edgeType(a.kind); a.curvature = CURVATURE[String(a.kind)] ?? 0.2; },
@@ -131,19 +122,14 @@ export class App {
     switch (m.type) {
       case 'snapshot':
         if (this.perf.snapshotReceivedAt === 0) this.perf.snapshotReceivedAt = performance.now();
-        // Anything queued before a snapshot is superseded by it.
-        this.queue = [m];
-        this.queuedOps = m.graph.nodes.length + m.graph.edges.length;
-        this.resyncOnResume = false;
+        this.queue.push(m, this.paused);
         this.viewConfig(m.config);
         this.schedule();
         return;
       case 'diff':
+        this.perf.diffs++;
         if (m.config) this.viewConfig(m.config);
-        if (this.resyncOnResume) return;
-        this.queue.push(m);
-        this.queuedOps += m.nodes.add.length + m.nodes.update.length + m.nodes.remove.length + m.edges.add.length + m.edges.update.length + m.edges.remove.length;
-        if (this.paused && this.queuedOps > MAX_PAUSED_OPS) { this.queue = []; this.queuedOps = 0; this.resyncOnResume = true; }
+        this.queue.push(m, this.paused);
         this.schedule();
         return;
       case 'probes': {
@@ -184,37 +170,23 @@ export class App {
     if (!this.frame && !this.paused) this.frame = requestAnimationFrame((t) => this.applyQueued(t));
   }
 
-  /**
-   * The render budget: a batch is applied and drawn in one frame; when that
-   * frame cost more than a frame (a big graph, software rendering), the next
-   * batch waits twice the excess, so that drawing takes at most about a third
-   * of the time and the page stays responsive. On a real GPU this is every frame.
-   */
-  private budgetAfter(frameStart: number): void {
-    requestAnimationFrame((t) => {
-      const cost = t - frameStart;
-      this.frameCost = this.frameCost * 0.6 + cost * 0.4;
-      this.nextApplyAt = t + Math.min(2000, Math.max(0, 2 * (this.frameCost - 20)));
-    });
-  }
-
   /** Applies every queued message as one batch. */
   private applyQueued(now: number): void {
     this.frame = 0;
     if (this.paused || this.queue.length === 0) return;
-    if (now < this.nextApplyAt) { this.schedule(); return; }
+    if (!this.budget.ready(now)) { this.schedule(); return; }
     const t0 = performance.now();
-    this.budgetAfter(now);
+    requestAnimationFrame((next) => this.budget.measured(now, next));
     const batch = new Batch();
-    const queue = this.queue;
-    this.queue = [];
+    const queue = this.queue.take();
     if (queue[0].type === 'snapshot') this.renderer.expectEdges(queue[0].graph.edges.length);
-    this.queuedOps = 0;
+    this.perf.batches++;
     const out: { r: MirrorResult } = { r: { ok: true } };
     this.renderer.apply(batch, () => {
       for (const m of queue) {
         out.r = m.type === 'snapshot' ? this.mirror.snapshot(m.seq, m.graph, batch) : this.mirror.diff(m.prev, m.seq, m, batch);
         if (!out.r.ok) break;
+        if (m.type === 'snapshot') this.perf.snapshots++;
         if (m.type === 'snapshot' && this.perf.firstSnapshotAt === 0) { this.perf.firstSnapshotAt = t0; this.perf.firstAppliedAt = performance.now(); this.awaitingFirstRender = true; }
       }
     });
@@ -255,10 +227,13 @@ export class App {
   }
 
   private flyTo(node: string): void {
-    const d = this.renderer.sigma.getNodeDisplayData(node);
-    if (!d) return;
-    const cam = this.renderer.sigma.getCamera();
-    cam.animate({ x: d.x, y: d.y, ratio: Math.min(cam.ratio, 0.2) }, { duration: 500 });
+    const sigma = this.renderer.sigma, drawn = this.renderer.graph;
+    if (!drawn.hasNode(node)) return;
+    // From the node's graph position: its display data is not framed yet when a refresh (the selection's) is pending.
+    const a = drawn.getNodeAttributes(node);
+    const to = sigma.viewportToFramedGraph(sigma.graphToViewport({ x: a.x, y: a.y }));
+    const cam = sigma.getCamera();
+    cam.animate({ x: to.x, y: to.y, ratio: Math.min(cam.ratio, 0.2) }, { duration: 500 });
   }
 
   /** Pauses or resumes applying the live changes. */
@@ -269,7 +244,7 @@ export class App {
     b.setAttribute('aria-pressed', String(on));
     b.textContent = on ? 'Resume' : 'Pause';
     this.status.connection(on && this.connState === 'live' ? 'paused' : this.connState);
-    if (!on && this.resyncOnResume) { this.resyncOnResume = false; this.conn.resync(); }
+    if (!on && this.queue.reloadNeeded) this.conn.resync();
     if (!on) this.schedule();
   }
 
@@ -284,8 +259,8 @@ export class App {
   /** Switches what node colours mean. */
   setColor(c: ColorMode): void {
     this.state = { ...this.state, color: c };
-    // Through the drawn graph (attributes are shared), so that sigma hears of it.
-    this.renderer.graph.updateEachNodeAttributes((_k, a) => { a.color = categoryColor(c, nodeCategory(a, c)); return a; }, { attributes: ['color'] });
+    this.graph.forEachNode((_k, a) => { a.color = categoryColor(c, nodeCategory(a, c)); });
+    this.renderer.restyleNodes();
     (byId('color-mode') as HTMLSelectElement).value = c;
     this.legend.render(c, true);
     this.saveUrl();

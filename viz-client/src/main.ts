@@ -19,10 +19,12 @@ if (ignored.length) console.warn(`glouglou: ignored URL parameters: ${ignored.jo
   state: () => app.snapshotState(),
   /** Where a node is drawn, in CSS pixels from the graph container's corner (null if not drawn). */
   nodeViewport(key: string): { x: number; y: number; size: number } | null {
-    const d = app.renderer.sigma.getNodeDisplayData(key);
+    const sigma = app.renderer.sigma, d = sigma.getNodeDisplayData(key);
     if (!d || d.hidden) return null;
-    const v = app.renderer.sigma.framedGraphToViewport(d);
-    return { x: v.x, y: v.y, size: app.renderer.sigma.scaleSize(d.size) };
+    // From the graph position (display data is only framed at sigma's next render after a refresh).
+    const a = sigma.getGraph().getNodeAttributes(key);
+    const v = sigma.graphToViewport({ x: a.x, y: a.y });
+    return { x: v.x, y: v.y, size: sigma.scaleSize(d.size) };
   },
 };
 app.start();

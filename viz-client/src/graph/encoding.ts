@@ -67,12 +67,20 @@ export function hslHex(h: number, sPct: number, lPct: number): string {
   return `#${[f(0), f(8), f(4)].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** Colours already worked out (a snapshot colours thousands of nodes from a few hundred countries); bounded, the keys come from the network. */
+const hashed = new Map<string, string>();
+
 /** 12 hues × 3 tones: distinct enough for a legend, the same category always gets the same colour. */
 function hashedColor(s: string): string {
+  let c = hashed.get(s);
+  if (c !== undefined) return c;
   const h = fnv1a(s);
   const hue = (h % 12) * 30 + 8;
   const [sat, light] = [[75, 60], [60, 48], [85, 72]][Math.floor(h / 12) % 3];
-  return hslHex(hue, sat, light);
+  c = hslHex(hue, sat, light);
+  if (hashed.size >= 4096) hashed.clear();
+  hashed.set(s, c);
+  return c;
 }
 
 const PROBE_COLORS = ['#4a9eff', '#ff9f1c', '#3ec46d', '#e05ae0', '#ffd23f', '#ff5d73', '#2ec4b6', '#b28dff', '#f7a8b8', '#9bc53d'];

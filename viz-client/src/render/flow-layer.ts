@@ -5,6 +5,7 @@
  * drawing per frame whatever the graph's size), and nothing runs while no
  * edge is active. Dots follow the same curve as sigma's curved edges.
  */
+import type Graph from 'graphology';
 import type { Attributes } from 'graphology-types';
 import type Sigma from 'sigma';
 
@@ -17,10 +18,19 @@ export interface FlowOptions {
   /** Dot speed, in fractions of the edge per second. */
   speed: number;
   color: string;
+  /**
+   * Shortest time between two drawings. Every drawing makes the browser
+   * compose the whole stack of canvases again: cheap on a GPU, a large part
+   * of a frame where compositing is done in software.
+   */
+  minFrameMs: number;
 }
 
 /** Defaults. */
-export const DEFAULT_FLOW: Readonly<FlowOptions> = Object.freeze({ activeMs: 1500, maxEdges: 200, speed: 0.45, color: 'rgba(190, 230, 255, 0.9)' });
+export const DEFAULT_FLOW: Readonly<FlowOptions> = Object.freeze({ activeMs: 1500, maxEdges: 200, speed: 0.45, color: 'rgba(190, 230, 255, 0.9)', minFrameMs: 0 });
+
+/** Where WebGL and compositing run in software: 20 drawings a second at most, of fewer edges. */
+export const SOFTWARE_FLOW: Readonly<Partial<FlowOptions>> = Object.freeze({ minFrameMs: 50, maxEdges: 100 });
 
 interface Active { until: number; bps: number; forward: boolean; backward: boolean; phase: number }
 
@@ -37,10 +47,12 @@ export class FlowLayer {
   private readonly active = new Map<string, Active>();
   private readonly last = new Map<string, { ab: number; ba: number }>();
   private frame = 0;
+  private drawnAt = -Infinity;
   private enabled = true;
   private readonly o: FlowOptions;
 
-  constructor(private readonly sigma: Sigma, o: Partial<FlowOptions> = {}) {
+  /** `graph`: the view graph, whose edges carry the traffic counters. */
+  constructor(private readonly sigma: Sigma, private readonly graph: Graph, o: Partial<FlowOptions> = {}) {
     this.o = { ...DEFAULT_FLOW, ...o };
     this.canvas = sigma.createCanvas('flows', { afterLayer: 'edges' } as never);
     this.canvas.style.pointerEvents = 'none';
@@ -49,7 +61,7 @@ export class FlowLayer {
 
   /** Edges whose counters moved: animated for a while. */
   touch(keys: Iterable<string>, now = performance.now()): void {
-    const g = this.sigma.getGraph();
+    const g = this.graph;
     for (const k of keys) {
       if (!g.hasEdge(k)) continue;
       const a = g.getEdgeAttributes(k);
@@ -99,6 +111,8 @@ export class FlowLayer {
   private draw(now: number): void {
     this.frame = 0;
     if (!this.enabled) return;
+    if (now - this.drawnAt < this.o.minFrameMs) { this.kick(); return; }
+    this.drawnAt = now;
     const { width, height } = this.sigma.getDimensions();
     const dpr = window.devicePixelRatio || 1;
     if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
@@ -112,15 +126,17 @@ export class FlowLayer {
     if (this.active.size === 0) return;
     let list = [...this.active];
     if (list.length > this.o.maxEdges) list = list.sort((x, y) => y[1].bps - x[1].bps).slice(0, this.o.maxEdges);
-    const g = this.sigma.getGraph();
+    const g = this.graph;
     const ctx = this.ctx;
-    // Node positions once per frame: busy nodes end many animated edges.
+    // Node positions once per frame (busy nodes end many animated edges), from the drawn graph's
+    // positions: sigma's display data is not framed yet while a refresh waits for its render.
+    const drawn = this.sigma.getGraph();
     const seen = new Map<string, { x: number; y: number } | null>();
     const at = (n: string): { x: number; y: number } | null => {
       let v = seen.get(n);
       if (v === undefined) {
-        const d = this.sigma.getNodeDisplayData(n);
-        v = d && !d.hidden ? this.sigma.framedGraphToViewport(d) : null;
+        const a = drawn.hasNode(n) ? drawn.getNodeAttributes(n) : null;
+        v = a ? this.sigma.graphToViewport({ x: a.x, y: a.y }) : null;
         seen.set(n, v);
       }
       return v;

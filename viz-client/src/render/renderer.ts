@@ -7,20 +7,13 @@
  */
 import type { Attributes } from 'graphology-types';
 import Sigma from 'sigma';
-import { EdgeArrowProgram, EdgeLineProgram } from 'sigma/rendering';
 import type { Settings } from 'sigma/settings';
 import type { EdgeDisplayData, NodeDisplayData } from 'sigma/types';
-import EdgeCurveProgram, { EdgeCurvedArrowProgram } from '@sigma/edge-curve';
 import { premultiplied } from '../graph/encoding.js';
 import { Batch, type ViewGraph } from '../graph/mirror.js';
 import { DisplayGraph } from './display-graph.js';
-import { applyBatch } from './sigma-sync.js';
-
-/** Edge program types by kind, curved or straight. */
-export const EDGE_TYPES = Object.freeze({
-  curved: { link: 'curve', hop: 'curveArrow' },
-  straight: { link: 'line', hop: 'arrow' },
-});
+import { EDGE_TYPES, programClasses } from './programs.js';
+import { applyBatch, reindexPending } from './sigma-sync.js';
 
 /** Renderer settings (sigma's, plus ours). */
 export interface RendererSettings {
@@ -32,12 +25,12 @@ export interface RendererSettings {
    */
   lodEdges: number;
   maxDrawnEdges: number;
-  /** The same with software WebGL, where a curve's fill costs most. */
-  maxCurvedEdgesSoftware: number;
-  /** Above this many edges, edges are drawn straight (curves cost fill rate; software rendering feels it first). */
+  /** Above this many edges, edges are drawn straight (curves cost fill rate). */
   maxCurvedEdges: number;
   /** Above this many edges, edges are hidden while the camera moves. */
   hideEdgesOnMoveAbove: number;
+  /** What changes where WebGL runs in software (SwiftShader, llvmpipe), where every pixel drawn costs. */
+  software: Partial<Pick<RendererSettings, 'lodEdges' | 'maxDrawnEdges' | 'maxCurvedEdges'>>;
   sigma: Partial<Settings>;
 }
 
@@ -46,10 +39,10 @@ export const DEFAULT_RENDERER_SETTINGS: Readonly<RendererSettings> = Object.free
   lodEdges: 5000,
   maxDrawnEdges: 5000,
   maxCurvedEdges: 12_000,
-  maxCurvedEdgesSoftware: 1500,
   hideEdgesOnMoveAbove: 8_000,
+  software: Object.freeze({ lodEdges: 2500, maxDrawnEdges: 2500, maxCurvedEdges: 1500 }),
   sigma: {
-    defaultEdgeType: 'line',
+    defaultEdgeType: 'rect',
     renderEdgeLabels: false,
     enableEdgeEvents: false,
     labelFont: 'system-ui, sans-serif',
@@ -63,9 +56,6 @@ export const DEFAULT_RENDERER_SETTINGS: Readonly<RendererSettings> = Object.free
     maxCameraRatio: 3,
     stagePadding: 20,
     itemSizesReference: 'screen',
-    edgeProgramClasses: {
-      line: EdgeLineProgram, arrow: EdgeArrowProgram, curve: EdgeCurveProgram, curveArrow: EdgeCurvedArrowProgram,
-    },
   } as Partial<Settings>,
 });
 
@@ -102,11 +92,13 @@ export class Renderer {
   private lodAt = 0;
   private readonly s: RendererSettings;
 
-  constructor(readonly data: ViewGraph, container: HTMLElement, s: Partial<RendererSettings> = {}) {
-    this.s = { ...DEFAULT_RENDERER_SETTINGS, ...s, sigma: { ...DEFAULT_RENDERER_SETTINGS.sigma, ...s.sigma } };
+  constructor(readonly data: ViewGraph, private readonly container: HTMLElement, s: Partial<RendererSettings> = {}) {
+    const base = { ...DEFAULT_RENDERER_SETTINGS, ...s, sigma: { ...DEFAULT_RENDERER_SETTINGS.sigma, ...s.sigma } };
+    this.s = this.software ? { ...base, ...base.software } : base;
     this.display = new DisplayGraph(data, this.s);
     this.graph = this.display.graph;
     this.sigma = new Sigma(this.graph, container, {
+      ...programClasses(this.software),
       ...this.s.sigma,
       nodeReducer: (node, d) => this.nodeReducer(node, d),
       edgeReducer: (edge, d) => this.edgeReducer(edge, d),
@@ -115,13 +107,9 @@ export class Renderer {
     this.sigma.on('leaveNode', () => this.setHovered(null));
   }
 
-  private get maxCurved(): number {
-    return this.software ? this.s.maxCurvedEdgesSoftware : this.s.maxCurvedEdges;
-  }
-
   /** The edge type an edge of this kind gets now. */
   edgeType(kind: unknown): string {
-    const t = this.curved ? EDGE_TYPES.curved : EDGE_TYPES.straight;
+    const t = EDGE_TYPES[this.curved ? 'curved' : this.software ? 'hairline' : 'straight'];
     return kind === 'hop' ? t.hop : t.link;
   }
 
@@ -159,6 +147,8 @@ export class Renderer {
   private refocus(): void {
     const db = new Batch();
     const structural = applyBatch(this.sigma, db, () => this.display.setFocus([this.hovered?.node ?? null, this.selected?.node ?? null], db));
+    // The hover layers are composed only while there is something on them (style.css).
+    this.container.classList.toggle('focus', this.focus() !== null);
     this.sigma.refresh({ skipIndexation: !structural, schedule: true });
   }
 
@@ -176,18 +166,19 @@ export class Renderer {
 
   /** A snapshot of `n` edges is coming: its edges get the right style as they are added. */
   expectEdges(n: number): void {
-    this.curved = Math.min(n, n > this.s.lodEdges ? this.s.maxDrawnEdges : n) <= this.maxCurved;
+    this.curved = Math.min(n, n > this.s.lodEdges ? this.s.maxDrawnEdges : n) <= this.s.maxCurvedEdges;
   }
 
   /** Chooses curved or straight edges for the picture's size (with hysteresis, so it does not flicker); true if edges changed type. */
   private chooseEdgeStyle(): boolean {
     const n = this.graph.size;
-    const want = this.curved ? n <= this.maxCurved * 1.1 : n <= this.maxCurved * 0.9;
+    const want = this.curved ? n <= this.s.maxCurvedEdges * 1.1 : n <= this.s.maxCurvedEdges * 0.9;
     const hide = n > this.s.hideEdgesOnMoveAbove;
     if (hide !== this.sigma.getSetting('hideEdgesOnMove')) this.sigma.setSetting('hideEdgesOnMove', hide);
     if (want === this.curved) return false;
     this.curved = want;
     this.data.forEachEdge((_e, a) => { a.type = this.edgeType(a.kind); });
+    this.display.restyleEdges();
     return true;
   }
 
@@ -220,8 +211,13 @@ export class Renderer {
     }
     const nodes = [...db.nodesUpdated], edges = [...db.edgesUpdated];
     if (!structural && nodes.length === 0 && edges.length === 0) return;
-    const reindex = structural || db.nodesMoved.size > 0;
+    const reindex = structural || db.nodesMoved.size > 0 || reindexPending(this.sigma);
     this.sigma.refresh({ partialGraph: { nodes, edges }, skipIndexation: !reindex });
+  }
+
+  /** Node colours, sizes or labels changed in the view graph (a new colouring): the drawing follows. */
+  restyleNodes(): void {
+    this.display.restyleNodes(!reindexPending(this.sigma));
   }
 
   /** Releases the WebGL contexts and listeners. */

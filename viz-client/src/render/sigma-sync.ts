@@ -22,6 +22,17 @@ interface SigmaInternals {
 
 const METHODS: (keyof SigmaInternals)[] = ['unbindGraphHandlers', 'bindGraphHandlers', 'addNode', 'removeNode', 'addEdge', 'removeEdge'];
 
+/**
+ * Whether sigma will reindex the whole graph at its next render: a full
+ * refresh is waiting (a hover, a new bounding box), and until then its
+ * per-element indices are empty, so an element-wise repaint finds nothing
+ * to repaint (and sigma throws). Unknown internals: assume it is.
+ */
+export function reindexPending(sigma: Sigma): boolean {
+  const v = (sigma as unknown as { needToProcess?: unknown }).needToProcess;
+  return typeof v === 'boolean' ? v : true;
+}
+
 /** Whether this sigma exposes what batching needs. */
 export function canBatch(sigma: Sigma): boolean {
   const s = sigma as unknown as Record<string, unknown>;
