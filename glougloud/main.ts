@@ -132,6 +132,8 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
+    // Started by a parent over IPC (a test, the demo): when that parent is gone, so are we.
+    if (process.send) process.once('disconnect', resolve);
   });
   log.info('stopping');
   await supervisor.stop();
