@@ -19,7 +19,7 @@ import { Simulator } from './simulate/simulator.js';
 import { pickWorldHosts } from './simulate/world-hosts.js';
 import { captureStatsReporter } from './sources/capture-stats.js';
 import { runFile } from './sources/file-source.js';
-import { openCaptureFile } from './capture/open.js';
+import { holdCaptureFile, type HeldCapture } from './capture/open.js';
 import type { CaptureReader } from './capture/reader.js';
 import { listInterfaces, openLive, type LiveCapture } from './sources/live-source.js';
 import { Uplink } from './uplink/uplink.js';
@@ -76,10 +76,14 @@ async function main(): Promise<number> {
     if (!opened.ok) return fail(opened.error, 1);
     live = opened.capture;
   }
-  // A capture file only root can read is opened now, before privileges go.
+  // A capture file only root can read is opened now, before privileges go; --loop reads the same descriptor again.
   let firstReader: CaptureReader | undefined;
+  let held: HeldCapture | null = null;
   if (c.source.kind === 'file') {
-    const opened = openCaptureFile(c.source.path);
+    const h = holdCaptureFile(c.source.path);
+    if (!h.ok) return fail(`${c.source.path}: ${h.code}: ${h.detail}`, 1);
+    held = h.held;
+    const opened = h.held.read();
     if (!opened.ok) return fail(`${c.source.path}: ${opened.code}: ${opened.detail}`, 1);
     firstReader = opened.reader;
   }
@@ -148,16 +152,18 @@ async function main(): Promise<number> {
     });
   } else {
     const pipeline = new PacketPipeline(resolving ?? sink, { track: { maxConns: c.maxConns, dataIntervalUs: c.dataIntervalUs }, tracer: tracer?.traffic() });
-    if (c.source.kind === 'file') {
+    if (c.source.kind === 'file' && held) {
+      const file = held;
       const out = process.stdout;
       // A file read at full speed would be over before the handshake: wait for the session (bounded), then keep pace with the link.
       if (uplink && !(await uplink.whenEstablished(10_000))) log.warn('no session with the server after 10 s: reading anyway; what the bounded queue cannot hold is dropped and counted');
       const up = uplink;
       const r = await runFile({
-        firstReader,
-        path: c.source.path, realtime: c.source.realtime, loop: c.source.loop,
+        firstReader, open: () => file.read(),
+        realtime: c.source.realtime, loop: c.source.loop, flush: () => sink.flush(),
         drain: () => (ndjson && out.writableLength > 4 * 1024 * 1024 ? new Promise<void>((res) => out.once('drain', () => res())) : up?.room() ?? null),
       }, pipeline, () => stopping);
+      file.close();
       pipeline.finish();
       // Lookups still queued or in flight get a bounded grace: a short capture still gets its names.
       if (reverse) await reverse.drain(END_OF_FILE_GRACE_MS, () => stopping);
@@ -168,10 +174,14 @@ async function main(): Promise<number> {
     } else if (live) {
       const cap = live;
       cap.start(pipeline);
-      const idle = setInterval(() => pipeline.advance(Math.round((performance.timeOrigin + performance.now()) * 1000)), 100);
+      // Each tick also writes out what is buffered: a live --print shows events as they happen, not by the chunk.
+      const idle = setInterval(() => {
+        pipeline.advance(Math.round((performance.timeOrigin + performance.now()) * 1000));
+        sink.flush();
+      }, 100);
       const kernel = captureStatsReporter(() => cap.stats(), log);
       kernel.start();
-      const statsTimer = setInterval(() => kernel.tick(), 10_000);
+      const statsTimer = setInterval(() => kernel.tick(), c.statsIntervalMs);
       log.info({ interface: c.source.kind === 'live' ? c.source.device : '' }, 'capturing');
       await new Promise<void>((resolve) => { stopLive = resolve; });
       clearInterval(idle);

@@ -29,6 +29,7 @@ export const PROBE_OPTIONS: OptionSpec[] = [
   { key: 'resolve', long: '--resolve', doc: 'With -i or -r: reverse DNS lookups (PTR) of new addresses, rate-limited and cached, as NAME events.' },
   { key: 'resolveRate', long: '--resolve-rate', value: 'N', doc: 'With --resolve: lookups per second at most, on average (default 20).' },
   { key: 'resolveServer', long: '--resolve-server', value: 'ADDR[:PORT]', doc: 'With --resolve: the DNS server to ask (an IP address; default: the system\'s resolvers).' },
+  { key: 'statsInterval', long: '--stats-interval', value: 'SECONDS', doc: 'With -i: log the kernel\'s received/dropped capture counters this often (default 10).' },
   { key: 'trace', long: '--trace', doc: 'With -i: traceroute (UDP, rate-limited) new remote destinations; the capture reads the answers.' },
   { key: 'traceRate', long: '--trace-rate', value: 'N', doc: 'With --trace: traceroutes started per second at most (default 2).' },
   { key: 'traceMaxHops', long: '--trace-max-hops', value: 'N', doc: 'With --trace: highest TTL sent, 1 to 30 (default 30).' },

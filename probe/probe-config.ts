@@ -3,6 +3,7 @@ import { numberOption } from '../protocol/edge/cli.js';
 import type { SealMode } from '../protocol/session/codes.js';
 import type { Site } from '../protocol/session/session-messages.js';
 import { parseHostPort } from '../protocol/edge/settings.js';
+import { MAX_CONNS_LIMIT } from './track/options.js';
 
 /** Where the packets come from. */
 export type ProbeSource =
@@ -19,6 +20,8 @@ export interface ProbeConfig {
   print: boolean;
   maxConns: number;
   dataIntervalUs: number;
+  /** How often a live capture logs the kernel's received/dropped counters. */
+  statsIntervalMs: number;
   /** --trace: the probe's own traceroutes (live only). */
   trace: { ratePerS: number; maxHops: number } | null;
   /** --resolve: reverse lookups of new addresses, at most rate a second, asking server (else the system's resolvers). */
@@ -75,10 +78,13 @@ export function resolveProbeConfig(v: Values): { ok: true; config: ProbeConfig }
   if (!lng.ok) return lng;
   const name = typeof v.siteName === 'string' ? v.siteName : '';
   if (Buffer.byteLength(name) > 64) return { ok: false, error: '--site-name: at most 64 bytes' };
-  const maxConns = numberOption(v.maxConns ?? 1_000_000, '--max-conns', 16, 100_000_000);
+  const maxConns = numberOption(v.maxConns ?? 1_000_000, '--max-conns', 16, MAX_CONNS_LIMIT);
   if (!maxConns.ok) return maxConns;
   const dataMs = numberOption(v.dataInterval ?? 100, '--data-interval', 1, 60_000);
   if (!dataMs.ok) return dataMs;
+  if (v.statsInterval !== undefined && source.kind !== 'live') return { ok: false, error: '--stats-interval goes with -i IFACE' };
+  const statsS = numberOption(v.statsInterval ?? 10, '--stats-interval', 0.1, 86_400);
+  if (!statsS.ok) return statsS;
   let trace: ProbeConfig['trace'] = null;
   if ((v.traceRate !== undefined || v.traceMaxHops !== undefined) && !v.trace) return { ok: false, error: '--trace-rate and --trace-max-hops go with --trace' };
   if (v.trace) {
@@ -108,6 +114,7 @@ export function resolveProbeConfig(v: Values): { ok: true; config: ProbeConfig }
     config: {
       source, server, resolve, site: { lat: lat.value, lng: lng.value, name }, mode: v.integrity ? 'integrity' : 'encrypt',
       print: v.print === true, maxConns: Math.floor(maxConns.value), dataIntervalUs: Math.round(dataMs.value * 1000), trace,
+      statsIntervalMs: Math.round(statsS.value * 1000),
       user: typeof v.user === 'string' ? v.user : undefined, noDropPriv: v.noDropPriv === true, verbose: (v.verbose as number) ?? 0,
     },
   };

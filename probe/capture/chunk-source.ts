@@ -16,14 +16,17 @@ export class ChunkSource {
   /** Set when readSync failed; the source then behaves as if the file ended. */
   ioError: string | null = null;
   private fd: number;
+  /** False for a descriptor lent by the caller: close() leaves it open. */
+  private readonly owned: boolean;
   private eof: boolean;
   /** File size when known (regular files), else -1: lets a record longer than the rest of the file fail without growing the window. */
   private readonly size: number;
 
-  private constructor(buf: Uint8Array, end: number, fd: number, size: number) {
+  private constructor(buf: Uint8Array, end: number, fd: number, size: number, owned = true) {
     this.buf = buf;
     this.end = end;
     this.fd = fd;
+    this.owned = owned;
     this.eof = fd < 0;
     this.size = size;
   }
@@ -41,12 +44,16 @@ export class ChunkSource {
     } catch (e) {
       return captureError(CaptureErrorCode.OPEN, `cannot open ${path}: ${(e as Error).message}`, 0);
     }
-    let size = -1;
-    try {
-      const st = fstatSync(fd);
-      if (st.isFile()) size = st.size;
-    } catch { /* size unknown: only the early refusal of oversized records is lost */ }
-    return new ChunkSource(new Uint8Array(chunkSize), 0, fd, size);
+    return new ChunkSource(new Uint8Array(chunkSize), 0, fd, regularFileSize(fd));
+  }
+
+  /**
+   * A source over a descriptor opened elsewhere (as root, before privileges
+   * went). A regular file is read from its first byte whatever the
+   * descriptor's position, so it can be read again; close() leaves it open.
+   */
+  static fromFd(fd: number, chunkSize: number): ChunkSource {
+    return new ChunkSource(new Uint8Array(chunkSize), 0, fd, regularFileSize(fd), false);
   }
 
   /** File offset of buf[pos]. */
@@ -68,10 +75,10 @@ export class ChunkSource {
 
   /** Releases the file descriptor; the source then looks ended. */
   close(): void {
-    if (this.fd >= 0) {
+    if (this.fd >= 0 && this.owned) {
       try { closeSync(this.fd); } catch { /* already closed: nothing to release */ }
-      this.fd = -1;
     }
+    this.fd = -1;
     this.eof = true;
     this.pos = this.end;
   }
@@ -94,7 +101,8 @@ export class ChunkSource {
     while (this.end < want && !this.eof) {
       let got = 0;
       try {
-        got = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, null);
+        // Regular files are read at explicit offsets (buf holds [base, base + end)), so a lent descriptor's position never matters.
+        got = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.size >= 0 ? this.base + this.end : null);
       } catch (e) {
         this.ioError = (e as Error).message;
         this.eof = true;
@@ -104,5 +112,15 @@ export class ChunkSource {
       else this.end += got;
     }
     return this.end >= n;
+  }
+}
+
+/** Size of a regular file, else -1 (pipes, devices: read sequentially, size unknown). */
+function regularFileSize(fd: number): number {
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() ? st.size : -1;
+  } catch {
+    return -1; // size unknown: only the early refusal of oversized records is lost
   }
 }

@@ -2,6 +2,7 @@
  * Opens a capture file of either format, chosen by its first bytes rather
  * than its name.
  */
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { ChunkSource } from './chunk-source.js';
 import { isPcapMagic, PcapReader } from './pcap-file.js';
 import { isPcapngMagic, PcapngReader } from './pcapng.js';
@@ -9,6 +10,7 @@ import {
   CaptureErrorCode,
   captureError,
   resolveLimits,
+  type CaptureError,
   type CaptureReader,
   type OpenResult,
   type ReaderLimits,
@@ -22,6 +24,48 @@ export function openCaptureFile(path: string, limits?: Partial<ReaderLimits>): O
   const r = fromSource(src, l);
   if (!r.ok) src.close();
   return r;
+}
+
+/**
+ * Reads a capture from a descriptor opened elsewhere (before privileges were
+ * dropped); a regular file from its first byte each time, so --loop can read
+ * it again once root is gone. Closing the reader leaves the descriptor open.
+ */
+export function openCaptureFd(fd: number, limits?: Partial<ReaderLimits>): OpenResult<CaptureReader> {
+  const l = resolveLimits(limits);
+  return fromSource(ChunkSource.fromFd(fd, l.chunkSize), l);
+}
+
+/** A capture file opened once (while still root) that can be read from its start again and again. */
+export interface HeldCapture {
+  /** A reader from the file's first byte (a pipe or device: the first time from the descriptor, then by path). */
+  read(): OpenResult<CaptureReader>;
+  /** Closes the descriptor. */
+  close(): void;
+}
+
+/** Opens `path` for any number of reads: --loop starts each round from the same descriptor, so a root-only file still reads after privileges went. */
+export function holdCaptureFile(path: string, limits?: Partial<ReaderLimits>): { ok: true; held: HeldCapture } | CaptureError {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return captureError(CaptureErrorCode.OPEN, `cannot open ${path}: ${(e as Error).message}`, 0);
+  }
+  let regular = false;
+  try { regular = fstatSync(fd).isFile(); } catch { /* unknown: treated as a stream */ }
+  let reads = 0;
+  return {
+    ok: true,
+    held: {
+      read: () => (regular || reads++ === 0 ? openCaptureFd(fd, limits) : openCaptureFile(path, limits)),
+      close: () => {
+        if (fd < 0) return;
+        try { closeSync(fd); } catch { /* already closed */ }
+        fd = -1;
+      },
+    },
+  };
 }
 
 /** Reads a classic pcap or pcapng file already in memory. */

@@ -32,6 +32,9 @@ const SERVICES: Service[] = [
 ];
 const TOTAL_WEIGHT = SERVICES.reduce((s, x) => s + x.weight, 0);
 
+/** Share of newly met remote hosts that get a traceroute path, as a probe's --trace (rate-limited) gives. */
+const NEW_DESTINATION_TRACED = 0.1;
+
 const DOMAINS = ['cdn', 'api', 'www', 'mail', 'static', 'media', 'edge', 'auth', 'git', 'ntp'];
 const TLDS = ['com', 'net', 'org', 'io', 'de', 'fr', 'jp', 'br', 'in', 'za', 'au', 'ca'];
 
@@ -59,6 +62,8 @@ export class Simulator {
   private readonly conns = new Map<number, SimConn>();
   private readonly locals: string[];
   private readonly named = new Set<string>();
+  /** Remote hosts already met: a probe running --trace traces a destination when it first sees it. */
+  private readonly met = new Set<string>();
   private nextId = 1;
   private s: number;
   private clock = 0;
@@ -115,7 +120,7 @@ export class Simulator {
       this.sink.data(c, t, iv, fp, up + fp * 54, rp, down + rp * 54);
       this.stats.data++;
     }
-    if (this.rnd() < 0.004) this.trace(t);
+    if (this.rnd() < 0.004) this.trace(t, this.pick(this.world).addr);
   }
 
   private open(t: number): void {
@@ -143,6 +148,10 @@ export class Simulator {
     }
     this.sink.newconn(c, t);
     this.stats.newconn++;
+    if (!this.met.has(remote.addr)) {
+      this.met.add(remote.addr);
+      if (this.rnd() < NEW_DESTINATION_TRACED) this.trace(t, remote.addr);
+    }
   }
 
   private close(c: SimConn, t: number): void {
@@ -151,8 +160,7 @@ export class Simulator {
     this.stats.delconn++;
   }
 
-  private trace(t: number): void {
-    const dst = this.pick(this.world).addr;
+  private trace(t: number, dst: string): void {
     const n = 4 + Math.floor(this.rnd() * 10);
     const hops: TraceHop[] = [];
     for (let ttl = 1; ttl <= n; ttl++) {
