@@ -72,7 +72,7 @@ async function main(): Promise<number> {
     const own = c.server ? ` and not (udp and port ${c.server.port} and host ${c.server.host})` : '';
     const userFilter = c.source.filter && tracer ? `(${c.source.filter}) or ${tracer.captureFilter()}` : c.source.filter;
     const filter = userFilter ? `(${userFilter})${own}` : own.replace(/^ and /, '');
-    const opened = openLive(c.source.device, filter);
+    const opened = openLive(c.source.device, filter, c.bufferBytes);
     if (!opened.ok) return fail(opened.error, 1);
     live = opened.capture;
   }

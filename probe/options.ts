@@ -9,6 +9,7 @@ export const PROBE_OPTIONS: OptionSpec[] = [
   { key: 'config', long: '--config', value: 'FILE', doc: 'Configuration file (JSON: the long option names as keys).' },
   { key: 'interface', short: '-i', value: 'IFACE', doc: 'Capture live on this interface (needs root; privileges are dropped once it is open).' },
   { key: 'filter', short: '-f', value: 'BPF', doc: 'Capture filter, in tcpdump syntax.' },
+  { key: 'bufferKiB', short: '-B', value: 'KIB', doc: 'With -i: kernel capture buffer in KiB, like tcpdump -B (default 65536).' },
   { key: 'listInterfaces', short: '-D', doc: 'List the interfaces a live capture can use, and exit.' },
   { key: 'read', short: '-r', value: 'FILE', doc: 'Read a pcap or pcapng capture file.' },
   { key: 'realtime', long: '--realtime', value: 'FACTOR', optionalNumber: true, doc: 'With -r: replay at capture speed, or FACTOR times it.' },
@@ -42,5 +43,5 @@ export const PROBE_OPTIONS: OptionSpec[] = [
   { key: 'relayUser', long: '--relay-user', value: 'USER', doc: 'With --relay-listen: user the relay drops to (default _ggrelay, else nobody).' },
 ];
 
-export const PROBE_SYNOPSIS = 'ggprobe [-dnv] (-i IFACE [-f BPF] [--trace] | -r FILE [--realtime [FACTOR]] [--loop] | --simulate [--rate N] [--seed N] | -D)\n               [-s HOST[:PORT] --id N --secret-file FILE [--site-lat DEG --site-lng DEG --site-name NAME]] [--print]\n               [--resolve [--resolve-rate N] [--resolve-server ADDR[:PORT]]]\n               [--relay-listen ADDR:PORT --relay-id N --relay-secret-file FILE [--relay-probes-dir DIR]]';
+export const PROBE_SYNOPSIS = 'ggprobe [-dnv] (-i IFACE [-f BPF] [-B KIB] [--trace] | -r FILE [--realtime [FACTOR]] [--loop] | --simulate [--rate N] [--seed N] | -D)\n               [-s HOST[:PORT] --id N --secret-file FILE [--site-lat DEG --site-lng DEG --site-name NAME]] [--print]\n               [--resolve [--resolve-rate N] [--resolve-server ADDR[:PORT]]]\n               [--relay-listen ADDR:PORT --relay-id N --relay-secret-file FILE [--relay-probes-dir DIR]]';
 export const PROBE_ABOUT = 'The glouglou probe: turns captured (or simulated) traffic into connection, traffic, DNS name and path events, and sends them to glougloud or a relay, or prints them as NDJSON.';

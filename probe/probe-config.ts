@@ -22,6 +22,8 @@ export interface ProbeConfig {
   dataIntervalUs: number;
   /** How often a live capture logs the kernel's received/dropped counters. */
   statsIntervalMs: number;
+  /** Kernel capture buffer (live), bytes. */
+  bufferBytes: number;
   /** --trace: the probe's own traceroutes (live only). */
   trace: { ratePerS: number; maxHops: number } | null;
   /** --resolve: reverse lookups of new addresses, at most rate a second, asking server (else the system's resolvers). */
@@ -83,6 +85,10 @@ export function resolveProbeConfig(v: Values): { ok: true; config: ProbeConfig }
   const dataMs = numberOption(v.dataInterval ?? 100, '--data-interval', 1, 60_000);
   if (!dataMs.ok) return dataMs;
   if (v.statsInterval !== undefined && source.kind !== 'live') return { ok: false, error: '--stats-interval goes with -i IFACE' };
+  if (v.bufferKiB !== undefined && source.kind !== 'live') return { ok: false, error: '-B KIB goes with -i IFACE' };
+  // 64 MiB: in immediate mode libpcap's ring holds fixed-size frames, and 16 MiB lasts ~0.1 s at 100 k packets/s.
+  const bufKiB = numberOption(v.bufferKiB ?? 65_536, '-B', 256, 4_194_304);
+  if (!bufKiB.ok) return bufKiB;
   const statsS = numberOption(v.statsInterval ?? 10, '--stats-interval', 0.1, 86_400);
   if (!statsS.ok) return statsS;
   let trace: ProbeConfig['trace'] = null;
@@ -115,6 +121,7 @@ export function resolveProbeConfig(v: Values): { ok: true; config: ProbeConfig }
       source, server, resolve, site: { lat: lat.value, lng: lng.value, name }, mode: v.integrity ? 'integrity' : 'encrypt',
       print: v.print === true, maxConns: Math.floor(maxConns.value), dataIntervalUs: Math.round(dataMs.value * 1000), trace,
       statsIntervalMs: Math.round(statsS.value * 1000),
+      bufferBytes: Math.floor(bufKiB.value) * 1024,
       user: typeof v.user === 'string' ? v.user : undefined, noDropPriv: v.noDropPriv === true, verbose: (v.verbose as number) ?? 0,
     },
   };

@@ -48,7 +48,7 @@ export interface LiveCapture {
  * length is the captured length (the snap length is 65535, larger than any
  * frame but GRO/TSO aggregates).
  */
-export function openLive(device: string, filter: string, bufferBytes = 16 * 1024 * 1024): { ok: true; capture: LiveCapture } | { ok: false; error: string } {
+export function openLive(device: string, filter: string, bufferBytes = 64 * 1024 * 1024): { ok: true; capture: LiveCapture } | { ok: false; error: string } {
   let cap: CapHandle;
   const buffer = Buffer.alloc(65535);
   let linkName: string;

@@ -21,8 +21,8 @@ const PROBE = join(root, 'dist/probe/main.js');
 /** RFC 2544's benchmarking range; every replayed address is inside it. */
 const SUBNET = '198.18.96.0/20';
 const FLOWS = 4096;
-/** Kernel buffer for both captures: ggprobe's 16 MiB default, given to tcpdump too (-B is in KiB). */
-const BUFFER_KIB = 16 * 1024;
+/** Kernel buffer for both captures: ggprobe's 64 MiB default, given to tcpdump too (-B is in KiB). */
+const BUFFER_KIB = 64 * 1024;
 /** The whole run stops starting new steps past this. */
 const BUDGET_MS = 170_000;
 

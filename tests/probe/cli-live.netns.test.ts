@@ -75,7 +75,7 @@ describe.skipIf(!canUseNetns)(`ggprobe live command line in network namespaces (
   });
 
   test('--stats-interval 1 logs growing received/dropped counters each second; events show up while capturing', async () => {
-    const probe = spawn('ip', ['netns', 'exec', a, process.execPath, PROBE, '-i', ifA, '-f', 'icmp', '--print', '--stats-interval', '1', '-u', 'nobody'],
+    const probe = spawn('ip', ['netns', 'exec', a, process.execPath, PROBE, '-i', ifA, '-f', 'icmp', '-B', '8192', '--print', '--stats-interval', '1', '-u', 'nobody'],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';

@@ -381,6 +381,18 @@ describe('ggprobe source options', { timeout: 60_000 }, () => {
     expect(r.stderr).toContain('--stats-interval');
   });
 
+  it('-B sets the kernel capture buffer in KiB (default 64 MiB) and goes with -i only', () => {
+    const live = resolveProbeConfig({ interface: 'eth0', print: true });
+    expect(live.ok && live.config.bufferBytes).toBe(64 * 1024 * 1024);
+    const set = resolveProbeConfig({ interface: 'eth0', print: true, bufferKiB: '4096' });
+    expect(set.ok && set.config.bufferBytes).toBe(4096 * 1024);
+    expect(resolveProbeConfig({ interface: 'eth0', print: true, bufferKiB: '16' }).ok).toBe(false);
+    expect(resolveProbeConfig({ interface: 'eth0', print: true, bufferKiB: 'big' }).ok).toBe(false);
+    const r = usage('-r', pcap('dns_ptr.pcap'), '--print', '-B', '4096');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('-B');
+  });
+
   it('a --max-conns above what the tracker can hold is a usage error, not a crash', () => {
     const r = usage('-r', pcap('dns_ptr.pcap'), '--print', '--max-conns', '100000000');
     expect(r.code).toBe(2);
