@@ -41,6 +41,10 @@ export class VizHub implements ClientHost {
   private readonly views = new Map<string, SharedView>();
   private readonly byPrefix = new Map<string, GraphModule>();
   private dirty = new Set<string>();
+  /** When each key shown was last read (update throttling); a key missing here is new and read at once. */
+  private readonly lastRead = new Map<string, number>();
+  /** Keys deleted, expired or evicted: their removal is never held back. */
+  private readonly gone = new Set<string>();
   private reloadWanted = false;
   private loaded = false;
   private busy = false;
@@ -70,7 +74,10 @@ export class VizHub implements ClientHost {
     this.metrics.notifications.inc();
     if (key.startsWith('gg:0:probe:')) { if (event !== 'expire') this.dirty.add(key); return; }
     const m = this.moduleOf(key);
-    if (m && m.needsRead(key, event, this.source.hasConn(key))) this.dirty.add(key);
+    if (m && m.needsRead(key, event, this.source.hasConn(key))) {
+      this.dirty.add(key);
+      if (event === 'del' || event === 'expired' || event === 'evicted') this.gone.add(key);
+    }
   }
 
   /** Reload everything at the next tick (start, subscriber back). */
@@ -124,7 +131,9 @@ export class VizHub implements ClientHost {
         const present = new Set<string>();
         this.health.clear();
         probesChanged = true;
+        this.lastRead.clear();
         for (const { key, hash } of scanned) {
+          this.lastRead.set(key, now);
           if (this.health.set(key, hash)) continue;
           const r = this.recordOf(key, hash);
           if (r) { records.push(r); present.add(key); }
@@ -135,17 +144,18 @@ export class VizHub implements ClientHost {
         this.metrics.resyncs.inc();
         this.log.info({ keys: scanned.length, resync }, 'viz: live state loaded from Redis');
       } else if (this.dirty.size) {
-        const keys = [...this.dirty];
-        this.dirty = new Set();
-        let hashes;
-        try { hashes = await this.reader.read(keys); } catch (e) {
+        const keys = this.dueKeys(now);
+        let hashes: Record<string, string>[] = [];
+        try { if (keys.length) hashes = await this.reader.read(keys); } catch (e) {
           for (const k of keys) this.dirty.add(k);
           this.down(e as Error);
           return;
         }
-        this.up();
+        if (keys.length) this.up();
         this.metrics.dirtyKeys.inc(keys.length);
         for (let i = 0; i < keys.length; i++) {
+          if (Object.keys(hashes[i]).length === 0) this.lastRead.delete(keys[i]);
+          else this.lastRead.set(keys[i], now);
           if (this.health.set(keys[i], hashes[i])) { probesChanged = true; continue; }
           const r = this.recordOf(keys[i], hashes[i]);
           if (r) records.push(r);
@@ -169,6 +179,22 @@ export class VizHub implements ClientHost {
       end();
       this.busy = false;
     }
+  }
+
+  /**
+   * The dirty keys to read now: new keys, removals, and keys last read at least
+   * refreshMs ago. The others stay dirty for a later tick, so a busy element's
+   * counters cost one read and one update per refresh interval, not per write.
+   */
+  private dueKeys(now: number): string[] {
+    const every = this.limits.refreshMs;
+    const due: string[] = [];
+    for (const k of this.dirty) {
+      const at = this.lastRead.get(k);
+      if (at === undefined || now - at >= every || this.gone.has(k)) { due.push(k); this.dirty.delete(k); }
+    }
+    this.gone.clear();
+    return due;
   }
 
   private broadcast(level: 'info' | 'warn', code: string, text: string): void {

@@ -7,6 +7,12 @@
 export interface VizLimits {
   /** Notifications are coalesced and the dirty keys read once per tick. */
   tickMs: number;
+  /**
+   * An element already shown is re-read at most this often: its counters then
+   * change once per interval instead of at every ingest write. New elements and
+   * removals still go out at the next tick. 0: every tick.
+   */
+  refreshMs: number;
   /** Connected WebSocket clients; beyond it upgrades get 503. */
   maxClients: number;
   /** Largest client message (the WebSocket layer closes with 1009 beyond it). */
@@ -45,6 +51,7 @@ export interface VizLimits {
 /** The defaults. */
 export const DEFAULT_VIZ_LIMITS: Readonly<VizLimits> = Object.freeze({
   tickMs: 100,
+  refreshMs: 1000,
   maxClients: 10_000,
   maxPayloadBytes: 64 * 1024,
   highWaterBytes: 1024 * 1024,
@@ -71,6 +78,7 @@ export function validateVizLimits(l: VizLimits): { ok: true } | { ok: false; err
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return { ok: false, error: `viz.limits.${k}: must be a number ≥ 0` };
   }
   if (l.tickMs < 10 || l.tickMs > 10_000) return { ok: false, error: 'viz.limits.tickMs: must be 10-10000' };
+  if (!(l.refreshMs >= 0 && l.refreshMs <= 60_000)) return { ok: false, error: 'viz.limits.refreshMs: must be 0-60000' };
   if (l.lowWaterBytes > l.highWaterBytes) return { ok: false, error: 'viz.limits.lowWaterBytes: must be ≤ highWaterBytes' };
   if (l.maxPayloadBytes < 1024) return { ok: false, error: 'viz.limits.maxPayloadBytes: must be ≥ 1024' };
   if (l.maxConcurrentAuth < 1) return { ok: false, error: 'viz.limits.maxConcurrentAuth: must be ≥ 1' };
