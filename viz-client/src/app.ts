@@ -12,7 +12,7 @@ import { categoryColor, edgeColor, edgeSize, nodeCategory, nodeLabel, nodeSize }
 import { Batch, createViewGraph, GraphMirror, type MirrorResult } from './graph/mirror.js';
 import { FrameBudget, ViewQueue } from './graph/view-queue.js';
 import { Layouts } from './layout/layouts.js';
-import { type ConnState, VizConnection } from './protocol/connection.js';
+import { type ConnState, DEFAULT_CONNECTION_OPTIONS, livenessOptions, VizConnection } from './protocol/connection.js';
 import type { Attrs, ServerMessage, ViewConfig } from './protocol/messages.js';
 import { FlowLayer, SOFTWARE_FLOW } from './render/flow-layer.js';
 import { Renderer } from './render/renderer.js';
@@ -53,6 +53,8 @@ export class App {
   private paused = false;
   private probes: Attrs[] = [];
   private connState: ConnState = 'connecting';
+  /** A login the server put off (busy, rate limited) and the connection will retry: the form stays up to say why and how long. */
+  private loginDelayed = false;
   private opsThisSecond = 0;
   private updatesPerS = 0;
   private renderStart = 0;
@@ -93,8 +95,12 @@ export class App {
     this.conn = new VizConnection(wsUrl, configDelta(state.config), {
       state: (s, detail) => this.onState(s, detail),
       message: (m) => this.onMessage(m),
-      loginFailed: (code, _detail, retry) => this.login.failed(code, retry),
-    });
+      loginFailed: (code, _detail, retry) => {
+        this.login.failed(code, retry);
+        this.loginDelayed = this.connState === 'authenticating';
+        this.login.show(this.connState === 'login' || this.loginDelayed);
+      },
+    }, { ...DEFAULT_CONNECTION_OPTIONS, ...(state.ping !== undefined ? livenessOptions(state.ping) : {}) });
     setInterval(() => this.tickCounters(), 1000);
     this.legend.render(state.color, true);
   }
@@ -114,7 +120,8 @@ export class App {
   private onState(s: ConnState, detail: string): void {
     this.connState = s;
     this.status.connection(this.paused && s === 'live' ? 'paused' : s, detail);
-    this.login.show(s === 'login');
+    if (s !== 'authenticating') this.loginDelayed = false;
+    this.login.show(s === 'login' || this.loginDelayed);
     if (s === 'authenticating') this.login.pending();
   }
 

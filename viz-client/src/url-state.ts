@@ -23,6 +23,12 @@ export interface PageState {
   embed: boolean;
   /** Addresses and names masked: for public displays. */
   anonymize: boolean;
+  /**
+   * Seconds between pings (absent: the default, 15 s): a wallboard behind a
+   * proxy or NAT that drops idle connections silently notices sooner with a
+   * shorter period.
+   */
+  ping?: number;
 }
 
 /** Defaults: the server's default view, on the map, coloured by country. */
@@ -38,6 +44,8 @@ const PARAMS: Record<Exclude<keyof FilterForm, 'probes'>, string> = {
 
 const LAYOUTS: readonly Layout[] = ['geo', 'force'];
 const COLORS: readonly ColorMode[] = ['country', 'probe', 'role'];
+/** Ping periods a URL may ask for, in seconds. */
+const PING_RANGE = { min: 1, max: 600 } as const;
 const flag = (v: string | null): boolean => v !== null && v !== '0' && v !== 'false' && v !== 'no';
 
 /** Reads the page state from a query string; `ignored` names the parameters that were not understood. */
@@ -66,6 +74,9 @@ export function parseUrlState(search: string): { state: PageState; ignored: stri
   if (layout !== null && !LAYOUTS.includes(layout as Layout)) ignored.push('layout');
   const color = q.get('color');
   if (color !== null && !COLORS.includes(color as ColorMode)) ignored.push('color');
+  const pingText = q.get('ping');
+  const ping = pingText !== null && /^\d{1,3}$/.test(pingText) && Number(pingText) >= PING_RANGE.min && Number(pingText) <= PING_RANGE.max ? Number(pingText) : null;
+  if (pingText !== null && ping === null) ignored.push('ping');
   return {
     state: {
       config,
@@ -73,6 +84,7 @@ export function parseUrlState(search: string): { state: PageState; ignored: stri
       color: COLORS.includes(color as ColorMode) ? (color as ColorMode) : DEFAULT_PAGE_STATE.color,
       embed: flag(q.get('embed')),
       anonymize: flag(q.get('anonymize')),
+      ...(ping !== null ? { ping } : {}),
     },
     ignored,
   };
@@ -100,6 +112,7 @@ export function formatUrlState(s: PageState): string {
   if (s.color !== DEFAULT_PAGE_STATE.color) q.set('color', s.color);
   if (s.embed) q.set('embed', '1');
   if (s.anonymize) q.set('anonymize', '1');
+  if (s.ping !== undefined) q.set('ping', String(s.ping));
   const text = q.toString();
   return text ? `?${text}` : '';
 }

@@ -27,6 +27,20 @@ export const DEFAULT_CONNECTION_OPTIONS: Readonly<ConnectionOptions> = Object.fr
   backoffBaseMs: 500, backoffMaxMs: 15_000, pingIntervalMs: 15_000, pongTimeoutMs: 10_000,
 });
 
+/**
+ * Liveness for a ping period chosen by the page (seconds): the answer may
+ * take two thirds of the period, as with the defaults (15 s, 10 s).
+ */
+export function livenessOptions(pingS: number): Pick<ConnectionOptions, 'pingIntervalMs' | 'pongTimeoutMs'> {
+  const pingIntervalMs = Math.round(pingS * 1000);
+  return { pingIntervalMs, pongTimeoutMs: Math.round((pingIntervalMs * 2) / 3) };
+}
+
+/** Whether a connection last heard at `lastHeard` is dead at `now`: nothing at all, not even the answer to a ping, for a period and a timeout. */
+export function connectionSilent(now: number, lastHeard: number, o: Pick<ConnectionOptions, 'pingIntervalMs' | 'pongTimeoutMs'>): boolean {
+  return now - lastHeard > o.pingIntervalMs + o.pongTimeoutMs;
+}
+
 /** Delay before reconnection attempt `n` (1-based): capped exponential, with jitter in [½, 1]. */
 export function reconnectDelay(n: number, o: Pick<ConnectionOptions, 'backoffBaseMs' | 'backoffMaxMs'>, jitter = Math.random()): number {
   const exp = Math.min(o.backoffMaxMs, o.backoffBaseMs * 2 ** Math.max(0, Math.min(n - 1, 20)));
@@ -198,7 +212,7 @@ export class VizConnection {
   private startPinging(): void {
     this.stopPinging();
     this.pinger = setInterval(() => {
-      if (Date.now() - this.lastHeard > this.o.pingIntervalMs + this.o.pongTimeoutMs) {
+      if (connectionSilent(Date.now(), this.lastHeard, this.o)) {
         const ws = this.ws;
         this.ws = null;
         this.stopPinging();
