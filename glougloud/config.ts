@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VizUserConfig } from './viz-server/auth.js';
 import { DEFAULT_VIZ_LIMITS, validateVizLimits, type VizLimits } from './viz-server/options.js';
 import { parsePasswordHash } from './viz-server/password.js';
-import { isPlainObject, mergeSettings, type Check, type SettingRule } from '../protocol/edge/settings.js';
+import { isPlainObject, mergeSettingsFile, type Check, type SettingRule } from '../protocol/edge/settings.js';
 
 /**
  * glougloud's configuration: interface, defaults, validation with exact
@@ -177,14 +176,8 @@ export interface ConfigOverrides {
 export function resolveConfig(root: boolean, file: string | undefined, o: ConfigOverrides): { ok: true; config: GlougloudConfig } | { ok: false; error: string } {
   const c = defaultConfig(root);
   if (file) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      return { ok: false, error: `${file}: ${(e as Error).message}` };
-    }
-    const m = mergeSettings(c as unknown as Record<string, unknown>, parsed, '', settingRule);
-    if (!m.ok) return { ok: false, error: `${file}: ${m.error}` };
+    const m = mergeSettingsFile(c as unknown as Record<string, unknown>, file, settingRule);
+    if (!m.ok) return m;
   }
   const num = (v: string | undefined, name: string): number | undefined | string => {
     if (v === undefined) return undefined;

@@ -4,7 +4,7 @@ import { NameTracker } from './dns/names.js';
 import { decodeRecord } from './decode/packet.js';
 import { DecodeStatus, PacketInfo } from './decode/packet-info.js';
 import type { EventSink } from './events/sink.js';
-import { TraceMatcher } from './trace/trace-matcher.js';
+import { quotesProbe, TraceMatcher } from './trace/trace-matcher.js';
 import type { TrackOptions } from './track/options.js';
 import { ConnectionTracker } from './track/tracker.js';
 
@@ -43,12 +43,6 @@ export interface PipelineOptions {
 const P_ICMP = 1;
 const P_UDP = 17;
 const P_ICMPV6 = 58;
-
-/** ICMP / ICMPv6 types that quote the packet they answer: unreachable and time exceeded. */
-const QUOTING4 = new Uint8Array(256);
-const QUOTING6 = new Uint8Array(256);
-QUOTING4[3] = QUOTING4[11] = 1;
-QUOTING6[1] = QUOTING6[3] = 1;
 
 /**
  * One packet in, events out: decode, track connections, read DNS answers,
@@ -139,7 +133,7 @@ export class PacketPipeline {
         (ports.includes(info.dport) && info.sport >= this.tracerFirst && info.sport <= this.tracerLast);
     }
     const v = info.ipVersion;
-    if (!((v === 4 && proto === P_ICMP && QUOTING4[info.icmpType]) || (v === 6 && proto === P_ICMPV6 && QUOTING6[info.icmpType]))) return false;
+    if (!((v === 4 && proto === P_ICMP) || (v === 6 && proto === P_ICMPV6)) || !quotesProbe(v, info.icmpType)) return false;
     const q = info.inner;
     return q.valid && q.proto === P_UDP && q.hasPorts && this.tracerPorts.includes(q.sport) && q.dport >= this.tracerFirst && q.dport <= this.tracerLast;
   }

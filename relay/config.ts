@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mergeSettings, parseHostPort, type Check, type SettingRule } from '../protocol/edge/settings.js';
+import { mergeSettingsFile, parseHostPort, type Check, type SettingRule } from '../protocol/edge/settings.js';
 
 export { parseHostPort };
 
@@ -120,14 +119,8 @@ export interface RelayOverrides {
 export function resolveRelayConfig(root: boolean, file: string | undefined, o: RelayOverrides): { ok: true; config: RelayConfig } | { ok: false; error: string } {
   const c = defaultRelayConfig(root);
   if (file) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      return { ok: false, error: `${file}: ${(e as Error).message}` };
-    }
-    const m = mergeSettings(c as unknown as Record<string, unknown>, parsed, '', settingRule);
-    if (!m.ok) return { ok: false, error: `${file}: ${m.error}` };
+    const m = mergeSettingsFile(c as unknown as Record<string, unknown>, file, settingRule);
+    if (!m.ok) return m;
   }
   const num = (v: string, name: string): number | string => (/^-?\d+(\.\d+)?$/.test(v) ? Number(v) : `${name}: not a number: ${v}`);
   const numbers: [string | undefined, string, (n: number) => void][] = [

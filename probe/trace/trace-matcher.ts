@@ -78,6 +78,12 @@ const ICMP4_ROLE = new Uint8Array(256);
 const ICMP6_ROLE = new Uint8Array(256);
 ICMP4_ROLE[11] = HOP; ICMP4_ROLE[3] = END; ICMP4_ROLE[0] = REPLY;
 ICMP6_ROLE[3] = HOP; ICMP6_ROLE[1] = END; ICMP6_ROLE[129] = REPLY;
+
+/** True for an ICMP (v 4) or ICMPv6 (v 6) type that answers a probe by quoting it: time exceeded or unreachable. */
+export function quotesProbe(v: number, icmpType: number): boolean {
+  const role = (v === 4 ? ICMP4_ROLE : ICMP6_ROLE)[icmpType];
+  return role === HOP || role === END;
+}
 const ECHO_REQUEST4 = 8;
 const ECHO_REQUEST6 = 128;
 /** IPv4 unreachable "fragmentation needed": path MTU discovery, not the end of a path. */

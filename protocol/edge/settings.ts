@@ -3,6 +3,7 @@
  * over the defaults (refusing unknown keys and values of the wrong type, with
  * the dotted path of the offending key) and reading HOST[:PORT].
  */
+import { readFileSync } from 'node:fs';
 
 /** Result of a check: fine, or the first problem with its key. */
 export type Check = { ok: true } | { ok: false; error: string };
@@ -43,6 +44,18 @@ export function mergeSettings(base: Record<string, unknown>, patch: unknown, pat
     }
   }
   return { ok: true };
+}
+
+/** Merges a JSON configuration file into `base` (see mergeSettings); errors name the file. */
+export function mergeSettingsFile(base: Record<string, unknown>, file: string, rule?: SettingRule): Check {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return { ok: false, error: `${file}: ${(e as Error).message}` };
+  }
+  const m = mergeSettings(base, parsed, '', rule);
+  return m.ok ? m : { ok: false, error: `${file}: ${m.error}` };
 }
 
 /** Parses HOST[:PORT], [V6]:PORT or a bare IPv6 address (which then takes the default port). */

@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { mergeSettings, parseHostPort, type SettingRule } from '../../../protocol/edge/settings.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mergeSettings, mergeSettingsFile, parseHostPort, type SettingRule } from '../../../protocol/edge/settings.js';
 
 const defaults = () => ({ port: 4430, name: 'gg', tls: { cert: null as string | null }, nested: { deep: { on: false } } });
 
@@ -33,6 +36,28 @@ describe('mergeSettings', () => {
     expect(base.nested.deep.on).toBe(true);
     expect(mergeSettings(base, { nested: { deep: { on: 2 } } }, '', rule)).toEqual({ ok: false, error: 'nested.deep.on: yes or a boolean' });
     expect(mergeSettings(base, { port: 'x' }, '', rule).ok).toBe(false);
+  });
+});
+
+describe('mergeSettingsFile', () => {
+  test('merges a file, and names the file in every error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gg-settings-'));
+    try {
+      const good = join(dir, 'good.json'), badJson = join(dir, 'bad.json'), badKey = join(dir, 'key.json');
+      writeFileSync(good, '{"port": 9}');
+      writeFileSync(badJson, '{"port": ');
+      writeFileSync(badKey, '{"nested": {"x": 1}}');
+      const base = defaults();
+      expect(mergeSettingsFile(base, good)).toEqual({ ok: true });
+      expect(base.port).toBe(9);
+      expect(mergeSettingsFile(defaults(), badKey)).toEqual({ ok: false, error: `${badKey}: nested.x: unknown setting` });
+      const r = mergeSettingsFile(defaults(), badJson);
+      expect(r.ok === false && r.error.startsWith(`${badJson}: `)).toBe(true);
+      const missing = mergeSettingsFile(defaults(), join(dir, 'none.json'));
+      expect(missing.ok === false && missing.error.includes('ENOENT')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
