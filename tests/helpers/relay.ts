@@ -5,6 +5,7 @@
  * Redis, read back in a form two topologies can be compared by.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -241,4 +242,13 @@ export async function startGlougloudIn(ns: string | undefined, listen: string, p
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A UDP port free right now on loopback. */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }

@@ -9,13 +9,12 @@
  * changed list lets the others in.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually } from '../helpers/probe-client.js';
 import {
-  netSnapshot, printReference, probeHash, redisHash, runProbe, secretFile, startGlougloudIn, startRelay, type NsGlougloud, type ProbeRun, type TestRelay,
+  freeUdpPort, netSnapshot, printReference, probeHash, redisHash, runProbe, secretFile, startGlougloudIn, startRelay, type NsGlougloud, type ProbeRun, type TestRelay,
 } from '../helpers/relay.js';
 
 const RICH = '../shared/pcaps/http_espn.pcapng';
@@ -144,12 +143,3 @@ describe('glougloud accepts relayed messages only from the relays it lists', () 
     await eventually(async () => Number((await probeHash(gg.redisUrl, 150)).relay_datagrams) > 0, 'relay 150\'s health believed', 5000);
   }, 60_000);
 });
-
-/** A UDP port free right now on loopback. */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}

@@ -10,7 +10,6 @@
  * privileges on its own.
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { parseKey } from '../../glougloud/store/keys.js';
 import { encodeDatagram, type Message } from '../../protocol/index.js';
 import { eventually, TestProbe } from '../helpers/probe-client.js';
 import {
-  addSecret, netSnapshot, printReference, probeHash, redisHash, runProbe, secretFile, startGlougloudIn, startRelay, type NetSnapshot, type NsGlougloud, type TestRelay,
+  addSecret, freeUdpPort, netSnapshot, printReference, probeHash, redisHash, runProbe, secretFile, startGlougloudIn, startRelay, type NetSnapshot, type NsGlougloud, type TestRelay,
 } from '../helpers/relay.js';
 
 const RICH = '../shared/pcaps/http_espn.pcapng';
@@ -275,12 +274,3 @@ describe('relays between probes and glougloud', () => {
     rmSync(relayDir, { recursive: true, force: true });
   }, 40_000);
 });
-
-/** A UDP port free right now on loopback. */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
